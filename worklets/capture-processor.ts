@@ -1,0 +1,70 @@
+/**
+ * Microphone → mono → resampled to the session rate → fixed-size PCM16 frames, posted (transferred)
+ * to the main thread. Runs at whatever rate the AudioContext has; allocates only the outgoing frame.
+ */
+import { floatToPcm16, rms } from './lib/pcm16.js';
+import { Resampler } from './lib/resampler.js';
+import { assertNever } from './lib/assert-never.js';
+import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureOptions, type CaptureOutput } from './messages.js';
+
+const QUANTUM = 128;
+
+class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProcessorImpl {
+  private muted: boolean;
+  private filled = 0;
+  private readonly resampler: Resampler;
+  private readonly mono = new Float32Array(QUANTUM);
+  private readonly resampled: Float32Array;
+  private readonly frame: Float32Array;
+
+  constructor(options: { processorOptions: CaptureOptions }) {
+    super();
+    const { targetRate, frameSamples, muted } = options.processorOptions;
+    this.muted = muted;
+    this.resampler = new Resampler(sampleRate, targetRate);
+    this.resampled = new Float32Array(this.resampler.maxOutput(QUANTUM));
+    this.frame = new Float32Array(frameSamples);
+    this.port.onmessage = (event: MessageEvent<CaptureCommand>) => this.handleCommand(event.data);
+  }
+
+  process(inputs: Float32Array[][]): boolean {
+    const channels = inputs[0];
+    if (!channels || channels.length === 0) return true; // no input connected yet: stay alive
+    const length = channels[0].length;
+    const mono = length === this.mono.length ? this.mono : this.mono.subarray(0, Math.min(length, this.mono.length));
+    if (channels.length === 1) {
+      mono.set(channels[0].subarray(0, mono.length));
+    } else {
+      mono.fill(0);
+      const gain = 1 / channels.length;
+      for (const channel of channels) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] * gain;
+    }
+    const n = this.resampler.process(mono, this.resampled);
+    for (let i = 0; i < n; i++) {
+      this.frame[this.filled++] = this.resampled[i];
+      if (this.filled === this.frame.length) this.flush();
+    }
+    return true;
+  }
+
+  private flush(): void {
+    const pcm = new Int16Array(this.frame.length); // the one allocation per frame; transferred, not copied
+    const level = rms(this.frame);
+    if (!this.muted) floatToPcm16(this.frame, pcm);
+    const message: CaptureOutput = { type: 'frame', pcm: pcm.buffer, rms: level };
+    this.port.postMessage(message, [pcm.buffer]);
+    this.filled = 0;
+  }
+
+  private handleCommand(command: CaptureCommand): void {
+    switch (command.type) {
+      case 'mute':
+        this.muted = command.muted;
+        break;
+      default:
+        assertNever(command.type);
+    }
+  }
+}
+
+registerProcessor(CAPTURE_PROCESSOR, CaptureProcessor);
