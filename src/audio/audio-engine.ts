@@ -1,0 +1,312 @@
+import { VoiceAgentError, toVoiceAgentError } from '../errors.js';
+import {
+  CAPTURE_PROCESSOR,
+  PLAYBACK_PROCESSOR,
+  type CaptureCommand,
+  type CaptureOptions,
+  type CaptureOutput,
+  type PlaybackCommand,
+  type PlaybackOptions,
+  type PlaybackOutput,
+} from '../../worklets/messages.js';
+import { WORKLET_NAMES, getDefaultWorkletSources, loadWorklet, type WorkletRoute, type WorkletSources } from './worklet-loader.js';
+
+export interface AudioEngineOptions {
+  /** Where the worklet code comes from; defaults to what the bundle entry configured. */
+  worklets?: WorkletSources;
+  /** Forces the AudioContext rate; by default the device's rate is used and the worklets resample. */
+  contextSampleRate?: number;
+  /** Capture frame length (default 20 ms). */
+  frameMs?: number;
+  /** Agent audio held back before playback starts (default 60 ms). */
+  prebufferMs?: number;
+  /** Ring size of the player (default 30 s: servers may send a whole reply faster than realtime). */
+  playbackCapacitySeconds?: number;
+  muted?: boolean;
+  /** Injected for hosts without `navigator.mediaDevices` and for tests. */
+  getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+}
+
+/** What the player reports, for diagnostics and benchmarks. */
+export interface PlaybackStats {
+  playing: boolean;
+  underruns: number;
+  /** Samples dropped by barge-ins so far. */
+  clearedSamples: number;
+  /** Samples dropped because the ring was full. */
+  overflowSamples: number;
+}
+
+type FrameListener = (pcm: Int16Array) => void;
+
+const MIC_CONSTRAINTS: MediaTrackConstraints = {
+  echoCancellation: true,
+  noiseSuppression: true,
+  autoGainControl: true,
+  channelCount: { ideal: 1 },
+};
+const GESTURE_EVENTS = ['pointerdown', 'keydown', 'touchend'] as const;
+
+/**
+ * Owns every audio resource of one call: the AudioContext, the microphone stream, the capture and
+ * playback worklet nodes and the level meters. Knows nothing of sockets or tokens.
+ *
+ * Lifecycle: `prepare()` (synchronously, inside the user's click: creates and resumes the context),
+ * `openMicrophone()`, `start(sampleRate)` once the session rate is known, `close()`. Agent audio
+ * enqueued before `start()` is kept and played once the player exists.
+ */
+export class AudioEngine {
+  static prepare(options: AudioEngineOptions): AudioEngine {
+    let context: AudioContext;
+    try {
+      const init: AudioContextOptions = { latencyHint: 'interactive' };
+      if (options.contextSampleRate) init.sampleRate = options.contextSampleRate;
+      context = new AudioContext(init);
+    } catch (cause) {
+      throw new VoiceAgentError('audio-failed', 'The browser could not create an AudioContext.', { cause });
+    }
+    return new AudioEngine(context, options);
+  }
+
+  readonly context: AudioContext;
+  private readonly options: AudioEngineOptions;
+  private readonly modules: Promise<WorkletRoute[]>;
+  private stream?: MediaStream;
+  private source?: MediaStreamAudioSourceNode;
+  private capture?: AudioWorkletNode;
+  private playback?: AudioWorkletNode;
+  private inputMeter?: AnalyserNode;
+  private outputMeter?: AnalyserNode;
+  private meterBuffer?: Float32Array<ArrayBuffer>;
+  private pendingAudio: Int16Array[] = [];
+  private readonly frameListeners = new Set<FrameListener>();
+  private muted: boolean;
+  private closed = false;
+  private readonly stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, overflowSamples: 0 };
+
+  private constructor(context: AudioContext, options: AudioEngineOptions) {
+    this.context = context;
+    this.options = options;
+    this.muted = options.muted ?? false;
+    // Inside the gesture: iOS and Safari only let a context start from one.
+    void context.resume().catch(() => {});
+    // Outside one (a programmatic start), the next click or key press resumes it instead.
+    if (navigator.userActivation && !navigator.userActivation.isActive) this.resumeOnNextGesture();
+    // Start fetching the worklets now; they are needed only once the session starts.
+    const sources = options.worklets ?? getDefaultWorkletSources();
+    this.modules = Promise.all(WORKLET_NAMES.map((name) => loadWorklet(context, name, sources)));
+    this.modules.catch(() => {}); // observed in start(); avoid an unhandled rejection meanwhile
+  }
+
+  /** Routes the worklet modules were loaded from (files beside the bundle, or the inline fallback). */
+  get workletRoutes(): Promise<WorkletRoute[]> {
+    return this.modules;
+  }
+
+  async openMicrophone(signal?: AbortSignal): Promise<void> {
+    const getUserMedia =
+      this.options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
+    if (!getUserMedia) {
+      throw new VoiceAgentError('mic-unavailable', 'This page cannot use a microphone: it must be served over https.');
+    }
+    let stream: MediaStream;
+    try {
+      stream = await getUserMedia({ audio: MIC_CONSTRAINTS, video: false });
+    } catch (error) {
+      throw microphoneError(error);
+    }
+    if (this.closed || signal?.aborted) {
+      stopTracks(stream);
+      signal?.throwIfAborted();
+      throw new VoiceAgentError('audio-failed', 'The audio engine was closed while the microphone opened.');
+    }
+    this.stream = stream;
+    for (const track of stream.getAudioTracks()) track.enabled = !this.muted;
+  }
+
+  /** Builds the audio graph for a session at `sampleRate` (the rate on the wire, both ways). */
+  async start(sampleRate: number, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.modules;
+    } catch (error) {
+      throw toVoiceAgentError(error, 'audio-failed');
+    }
+    signal?.throwIfAborted();
+    if (this.closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
+    const { context } = this;
+    const frameMs = this.options.frameMs ?? 20;
+    try {
+      const playbackOptions: PlaybackOptions = {
+        sourceRate: sampleRate,
+        prebufferMs: this.options.prebufferMs ?? 60,
+        capacitySeconds: this.options.playbackCapacitySeconds ?? 30,
+      };
+      this.playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
+        numberOfInputs: 0,
+        numberOfOutputs: 1,
+        outputChannelCount: [1],
+        processorOptions: playbackOptions,
+      });
+      this.playback.port.onmessage = (event: MessageEvent<PlaybackOutput>) => this.handlePlayback(event.data);
+      this.outputMeter = new AnalyserNode(context, { fftSize: 1024 });
+      this.playback.connect(this.outputMeter);
+      this.playback.connect(context.destination);
+
+      if (this.stream) {
+        const captureOptions: CaptureOptions = {
+          targetRate: sampleRate,
+          frameSamples: Math.round((sampleRate * frameMs) / 1000),
+          muted: this.muted,
+        };
+        this.source = new MediaStreamAudioSourceNode(context, { mediaStream: this.stream });
+        this.capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
+          numberOfInputs: 1,
+          numberOfOutputs: 0,
+          channelCount: 1,
+          channelCountMode: 'explicit',
+          processorOptions: captureOptions,
+        });
+        this.capture.port.onmessage = (event: MessageEvent<CaptureOutput>) => this.handleFrame(event.data);
+        this.inputMeter = new AnalyserNode(context, { fftSize: 1024 });
+        this.source.connect(this.capture);
+        this.source.connect(this.inputMeter);
+      }
+    } catch (cause) {
+      throw new VoiceAgentError('audio-failed', 'The audio graph could not be built.', { cause });
+    }
+    const queued = this.pendingAudio;
+    this.pendingAudio = [];
+    for (const pcm of queued) this.enqueue(pcm);
+  }
+
+  /** Subscribes to captured frames: mono PCM16 at the session rate, `frameMs` each. */
+  onFrame(listener: FrameListener): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /** Queues agent audio (mono PCM16 at the session rate) for gapless playback. */
+  enqueue(pcm: Int16Array): void {
+    if (this.closed || pcm.length === 0) return;
+    if (!this.playback) {
+      this.pendingAudio.push(pcm);
+      return;
+    }
+    // Copy only when the array is a view on a larger buffer; otherwise transfer the buffer itself.
+    const buffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer;
+    this.postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer }, [buffer as ArrayBuffer]);
+  }
+
+  /** Barge-in: drops every queued sample of agent audio; silence from the next render quantum. */
+  interrupt(): void {
+    this.pendingAudio = [];
+    this.postPlayback({ type: 'clear' });
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = !muted;
+    const command: CaptureCommand = { type: 'mute', muted };
+    this.capture?.port.postMessage(command);
+  }
+
+  get sampleRate(): number {
+    return this.context.sampleRate;
+  }
+
+  /** Microphone level, RMS in 0..1 over the last ~20 ms. */
+  get inputLevel(): number {
+    return this.muted ? 0 : this.level(this.inputMeter);
+  }
+
+  /** Agent playback level, RMS in 0..1 over the last ~20 ms. */
+  get outputLevel(): number {
+    return this.level(this.outputMeter);
+  }
+
+  get playbackStats(): Readonly<PlaybackStats> {
+    return this.stats;
+  }
+
+  /** Stops every track, disconnects every node and closes the context. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.frameListeners.clear();
+    this.pendingAudio = [];
+    this.removeGestureListeners();
+    if (this.stream) stopTracks(this.stream);
+    for (const node of [this.source, this.capture, this.playback, this.inputMeter, this.outputMeter]) node?.disconnect();
+    if (this.capture) this.capture.port.onmessage = null;
+    if (this.playback) this.playback.port.onmessage = null;
+    this.stream = this.source = this.capture = this.playback = this.inputMeter = this.outputMeter = undefined;
+    if (this.context.state !== 'closed') await this.context.close().catch(() => {});
+  }
+
+  private level(meter: AnalyserNode | undefined): number {
+    if (!meter) return 0;
+    const buffer = (this.meterBuffer ??= new Float32Array(meter.fftSize));
+    meter.getFloatTimeDomainData(buffer);
+    let sum = 0;
+    for (let i = 0; i < buffer.length; i++) sum += buffer[i] * buffer[i];
+    return Math.sqrt(sum / buffer.length);
+  }
+
+  private handleFrame(message: CaptureOutput): void {
+    const pcm = new Int16Array(message.pcm);
+    for (const listener of this.frameListeners) listener(pcm);
+  }
+
+  private handlePlayback(message: PlaybackOutput): void {
+    switch (message.type) {
+      case 'state':
+        this.stats.playing = message.playing;
+        this.stats.underruns = message.underruns;
+        break;
+      case 'cleared':
+        this.stats.clearedSamples += message.droppedSamples;
+        break;
+      case 'overflow':
+        this.stats.overflowSamples += message.droppedSamples;
+        break;
+    }
+  }
+
+  private postPlayback(command: PlaybackCommand, transfer: Transferable[] = []): void {
+    this.playback?.port.postMessage(command, transfer);
+  }
+
+  /** A context created outside a gesture stays suspended; the next click or key press resumes it. */
+  private resumeOnNextGesture(): void {
+    for (const type of GESTURE_EVENTS) document.addEventListener(type, this.handleGesture, { capture: true, passive: true });
+  }
+
+  private removeGestureListeners(): void {
+    for (const type of GESTURE_EVENTS) document.removeEventListener(type, this.handleGesture, { capture: true });
+  }
+
+  private readonly handleGesture = (): void => {
+    this.removeGestureListeners();
+    if (!this.closed) void this.context.resume().catch(() => {});
+  };
+}
+
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
+
+function microphoneError(error: unknown): VoiceAgentError {
+  const name = error instanceof DOMException || error instanceof Error ? error.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    const policy = (document as Document & { permissionsPolicy?: { allowsFeature(feature: string): boolean } }).permissionsPolicy;
+    const blockedByFrame = policy ? !policy.allowsFeature('microphone') : false;
+    return new VoiceAgentError(
+      'mic-denied',
+      blockedByFrame
+        ? 'The microphone is blocked for this frame: the embedding iframe needs allow="microphone".'
+        : 'Microphone access was denied.',
+      { cause: error },
+    );
+  }
+  return new VoiceAgentError('mic-unavailable', `No microphone could be opened (${name || 'unknown error'}).`, { cause: error });
+}

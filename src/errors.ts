@@ -1,0 +1,59 @@
+/**
+ * Stable error codes: what `va-error` carries in `detail.code`. Pages may switch on them; they never
+ * change meaning. The element turns each into a sentence telling the user what to do.
+ */
+export type VoiceAgentErrorCode =
+  /** The element is misconfigured: missing token endpoint, bad `variables` JSON, bad server URL. */
+  | 'config-invalid'
+  /** The user or the browser refused the microphone (including an iframe without `allow="microphone"`). */
+  | 'mic-denied'
+  /** No microphone could be opened (none present, in use elsewhere, or an insecure page). */
+  | 'mic-unavailable'
+  /** The AudioContext or its worklets could not start. */
+  | 'audio-failed'
+  /** The page's token endpoint failed, timed out, or answered something unusable. */
+  | 'token-failed'
+  /** The agent socket could not be opened, or closed before the session started. */
+  | 'socket-failed'
+  /** The socket opened but the agent never announced the session. */
+  | 'session-timeout'
+  /** The connection dropped during a call. */
+  | 'connection-lost'
+  /** The agent server reported an error (fatal ones end the call). */
+  | 'server-error'
+  /** The agent sent a frame that could not be read; it was skipped and the call goes on. */
+  | 'protocol-error';
+
+export interface VoiceAgentErrorOptions {
+  fatal?: boolean;
+  cause?: unknown;
+  /** HTTP status of a failed token request. */
+  status?: number;
+  /** WebSocket close code, where one ended the session. */
+  closeCode?: number;
+}
+
+export class VoiceAgentError extends Error {
+  override readonly name = 'VoiceAgentError';
+  readonly fatal: boolean;
+  readonly status?: number;
+  readonly closeCode?: number;
+
+  constructor(readonly code: VoiceAgentErrorCode, message: string, options: VoiceAgentErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.fatal = options.fatal ?? true;
+    this.status = options.status;
+    this.closeCode = options.closeCode;
+  }
+}
+
+/** Wraps anything thrown into a VoiceAgentError, keeping VoiceAgentErrors as they are. */
+export function toVoiceAgentError(error: unknown, fallback: VoiceAgentErrorCode): VoiceAgentError {
+  if (error instanceof VoiceAgentError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new VoiceAgentError(fallback, message, { cause: error });
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}

@@ -1,0 +1,26 @@
+/**
+ * voice-agent-widget: everything public, without side effects. Import `voice-agent-widget/voice-agent.js`
+ * (or load the bundle with a script tag) to register `<voice-agent>`.
+ */
+export { VoiceAgentElement, DEFAULT_SERVER_URL } from './element/voice-agent-element.js';
+export * from './events.js';
+export { VoiceAgentError, type VoiceAgentErrorCode } from './errors.js';
+export type {
+  CallMode,
+  CallVariable,
+  CallVariables,
+  DisconnectReason,
+  SessionInfo,
+  SessionStatus,
+  TranscriptEntry,
+} from './session/session-types.js';
+export {
+  endpointTokenProvider,
+  parseTokenResponse,
+  type SessionCredentials,
+  type TokenProvider,
+  type TokenRequest,
+} from './session/token.js';
+export type { AgentEvent, ClientCommand, ProtocolAdapter, TranscriptRole } from './protocol/agent-events.js';
+export { atomsAdapter } from './protocol/atoms/atoms-adapter.js';
+export { setDefaultWorkletSources, type WorkletSources } from './audio/worklet-loader.js';

@@ -1,0 +1,110 @@
+import type { AgentEvent, ClientCommand, Connection, ProtocolAdapter, TranscriptRole } from '../agent-events.js';
+import { base64ToPcm16, pcm16ToBase64 } from '../pcm.js';
+import type { AtomsClientFrame, AtomsServerFrame } from './wire-types.js';
+
+/** Error codes that are HTTP statuses mark setup failures; the server closes the socket after them. */
+const FATAL_ERROR_CODE = /^[45]\d\d$/;
+const DEFAULT_SAMPLE_RATE = 24000;
+
+/**
+ * The Smallest Atoms realtime agent protocol: JSON text frames, base64 PCM16 audio, the single-use
+ * `wct_` token in the `token` query parameter, cumulative `transcript.delta`s.
+ */
+export const atomsAdapter: ProtocolAdapter = {
+  id: 'atoms',
+
+  connection(serverUrl: string, token: string): Connection {
+    const url = new URL(serverUrl);
+    url.searchParams.set('token', token);
+    return { url: url.href };
+  },
+
+  decode(data: string | ArrayBuffer): AgentEvent[] {
+    if (typeof data !== 'string') return [malformed('binary frame (the protocol sends JSON text only)')];
+    let frame: AtomsServerFrame;
+    try {
+      frame = JSON.parse(data) as AtomsServerFrame;
+    } catch {
+      return [malformed('frame is not valid JSON')];
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return [malformed('frame is not a JSON object')];
+    if (typeof frame.type !== 'string') return [malformed('frame has no type')];
+    return decodeFrame(frame.type, frame);
+  },
+
+  encode(command: ClientCommand): string {
+    let frame: AtomsClientFrame;
+    switch (command.type) {
+      case 'audio':
+        frame = { type: 'input_audio_buffer.append', audio: pcm16ToBase64(command.pcm) };
+        break;
+      case 'text':
+        frame = { type: 'input_text.send', text: command.text };
+        break;
+      case 'close':
+        frame = { type: 'session.close' };
+        break;
+    }
+    return JSON.stringify(frame);
+  },
+};
+
+function decodeFrame(type: string, frame: AtomsServerFrame): AgentEvent[] {
+  switch (type) {
+    case 'session.created': {
+      const rate = frame.sample_rate ?? DEFAULT_SAMPLE_RATE;
+      if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 96000) {
+        return [malformed(`session.created has an unusable sample_rate (${String(rate)})`)];
+      }
+      return [{ type: 'session-started', sessionId: text(frame.session_id), callId: text(frame.call_id), sampleRate: rate }];
+    }
+    case 'output_audio.delta': {
+      if (typeof frame.audio !== 'string') return [malformed('output_audio.delta has no audio')];
+      try {
+        return [{ type: 'audio', pcm: base64ToPcm16(frame.audio) }];
+      } catch (error) {
+        return [malformed(`output_audio.delta: ${(error as Error).message}`)];
+      }
+    }
+    case 'transcript.delta':
+    case 'transcript': {
+      const role = transcriptRole(frame.role);
+      if (!role || typeof frame.text !== 'string') return [malformed(`${type} needs a role and a text`)];
+      return [{ type: 'transcript', role, text: frame.text, final: type === 'transcript', merge: 'replace' }];
+    }
+    case 'interruption':
+      return [{ type: 'interruption' }];
+    case 'agent_start_talking':
+      return [{ type: 'agent-speaking', speaking: true }];
+    case 'agent_stop_talking':
+      return [{ type: 'agent-speaking', speaking: false }];
+    case 'session.closed':
+    case 'session_ended':
+      return [{ type: 'session-ended', reason: text(frame.reason) || 'ended' }];
+    case 'error': {
+      // Both the flat `{code, message}` and the nested `{error: {code, message}}` shapes are in use.
+      const nested = typeof frame.error === 'object' && frame.error !== null ? (frame.error as Record<string, unknown>) : {};
+      const code = text(frame.code) || text(nested.code) || 'unknown';
+      const message = text(frame.message) || text(nested.message) || text(frame.error) || 'The agent server reported an error.';
+      return [{ type: 'error', code, message, fatal: FATAL_ERROR_CODE.test(code) }];
+    }
+    default:
+      // Newer server events (tool calls, session.updated, …) are not errors: skip them.
+      return [];
+  }
+}
+
+function transcriptRole(role: unknown): TranscriptRole | undefined {
+  if (role === 'user') return 'user';
+  // Older servers call the assistant `agent`.
+  if (role === 'assistant' || role === 'agent') return 'assistant';
+  return undefined;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+function malformed(message: string): AgentEvent {
+  return { type: 'malformed', message };
+}
