@@ -9,6 +9,7 @@ export const WORKLET_NAMES: readonly WorkletName[] = ['capture-processor', 'play
  * `data:` URL (Safari treats `blob:` in some iframes as cross-origin).
  */
 export interface WorkletSources {
+  /** Folder holding `capture-processor.js` and `playback-processor.js`; relative to the page if relative. */
   baseUrl?: string;
   inline?: Readonly<Partial<Record<WorkletName, string>>>;
 }
@@ -50,7 +51,8 @@ async function addFirstWorking(context: BaseAudioContext, name: WorkletName, sou
     throw new VoiceAgentError('audio-failed', 'This browser has no AudioWorklet support (it needs a secure, https page).');
   }
   const attempts: [WorkletRoute, () => string, (url: string) => void][] = [];
-  if (sources.baseUrl) attempts.push(['url', () => new URL(`${name}.js`, sources.baseUrl).href, () => {}]);
+  const { baseUrl } = sources;
+  if (baseUrl) attempts.push(['url', () => new URL(`${name}.js`, new URL(baseUrl, document.baseURI)).href, () => {}]);
   const code = sources.inline?.[name];
   if (code) {
     attempts.push(['blob', () => URL.createObjectURL(new Blob([code], { type: 'text/javascript' })), (url) => URL.revokeObjectURL(url)]);

@@ -51,7 +51,9 @@ const variablesConverter = {
  * @csspart status - The live status line (a polite live region).
  * @csspart error - What went wrong and what to do, after a failure.
  * @csspart transcript - The list of conversation turns.
- * @csspart message - One transcript entry; also `message-user` or `message-assistant`.
+ * @csspart message - One transcript entry.
+ * @csspart message-user - A transcript entry spoken or typed by the user.
+ * @csspart message-assistant - A transcript entry from the agent.
  * @csspart text-form - The message form (chat mode).
  * @csspart text-input - The message field (chat mode).
  * @csspart send-button - The send button (chat mode).
