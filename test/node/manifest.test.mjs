@@ -1,0 +1,57 @@
+/**
+ * custom-elements.json is generated from the element's JSDoc and committed. These tests fail when
+ * the committed file drifts from the code, or when the code's public surface (events, custom
+ * properties, parts, attributes) is not documented.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { create, ts } from '@custom-elements-manifest/analyzer';
+import { litPlugin } from '@custom-elements-manifest/analyzer/src/features/framework-plugins/lit/lit.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path) => readFileSync(`${root}${path}`, 'utf8');
+const ELEMENT = 'src/element/voice-agent-element.ts';
+
+const committed = JSON.parse(read('custom-elements.json'));
+const element = committed.modules.flatMap((m) => m.declarations).find((d) => d.tagName === 'voice-agent');
+
+test('custom-elements.json matches what the analyzer generates from the code (npm run analyze)', () => {
+  const source = ts.createSourceFile(ELEMENT, read(ELEMENT), ts.ScriptTarget.ES2015, true);
+  const generated = create({ modules: [source], plugins: litPlugin(), context: { dev: false, thirdPartyCEMs: [] } });
+  assert.deepEqual(committed, JSON.parse(JSON.stringify(generated)), 'custom-elements.json is stale: run npm run analyze');
+});
+
+test('every public event is documented with @fires', () => {
+  const names = [...read('src/events.ts').matchAll(/eventName = '([a-z-]+)'/g)].map((m) => m[1]);
+  assert.equal(names.length, 6);
+  assert.deepEqual(element.events.map((e) => e.name).sort(), names.sort());
+});
+
+test('every --va-* custom property the styles read is documented with @cssprop, and no other', () => {
+  const used = new Set([...read('src/element/voice-agent.styles.ts').matchAll(/var\((--va-[a-z-]+)/g)].map((m) => m[1]));
+  assert.deepEqual(element.cssProperties.map((p) => p.name).sort(), [...used].sort());
+  for (const property of element.cssProperties) assert.ok(property.default, `${property.name} documents its default`);
+});
+
+test('every part the element renders is documented with @csspart, and no other', () => {
+  const rendered = new Set();
+  for (const [, value] of read(ELEMENT).matchAll(/part="([^"]+)"/g)) {
+    for (const name of value.split(/\s+/)) {
+      if (name.includes('${')) for (const role of ['user', 'assistant']) rendered.add(name.replace(/\$\{[^}]+\}/, role));
+      else rendered.add(name);
+    }
+  }
+  assert.deepEqual(element.cssParts.map((p) => p.name).sort(), [...rendered].sort());
+});
+
+test('the public attributes are the documented API', () => {
+  assert.deepEqual(
+    element.attributes.map((a) => a.name),
+    ['agent-id', 'token-endpoint', 'server-url', 'mode', 'variables', 'muted'],
+  );
+  for (const method of ['start', 'stop', 'sendText']) assert.ok(element.members.some((m) => m.name === method && m.kind === 'method'), method);
+  for (const name of ['status', 'speaking', 'transcript']) assert.ok(element.members.some((m) => m.name === name), name);
+  assert.ok(!element.members.some((m) => m.name === 'sessionOptions' || m.name === 'connectConfig'), 'internal members stay out');
+});
