@@ -1,0 +1,82 @@
+import { expect } from '@open-wc/testing';
+import { atomsAdapter } from '../../src/protocol/atoms/atoms-adapter.js';
+import { base64ToPcm16, pcm16ToBase64 } from '../../src/protocol/pcm.js';
+
+const decode = (frame: object | string) => atomsAdapter.decode(typeof frame === 'string' ? frame : JSON.stringify(frame));
+
+describe('atomsAdapter', () => {
+  it('puts the token in the query and keeps other parameters', () => {
+    const { url, protocols } = atomsAdapter.connection('wss://example.test/atoms/v1/agent/connect?region=eu', 'wct_abc');
+    expect(new URL(url).searchParams.get('token')).to.equal('wct_abc');
+    expect(new URL(url).searchParams.get('region')).to.equal('eu');
+    expect(protocols).to.equal(undefined);
+  });
+
+  it('decodes session.created with its rate', () => {
+    expect(decode({ type: 'session.created', session_id: 's1', call_id: 'CALL-1', sample_rate: 16000, channels: 1 })).to.deep.equal([
+      { type: 'session-started', sessionId: 's1', callId: 'CALL-1', sampleRate: 16000 },
+    ]);
+  });
+
+  it('refuses an impossible sample rate', () => {
+    expect(decode({ type: 'session.created', session_id: 's', sample_rate: -5 })[0].type).to.equal('malformed');
+  });
+
+  it('decodes output_audio.delta to little-endian PCM16', () => {
+    const [event] = decode({ type: 'output_audio.delta', audio: btoa(String.fromCharCode(0x01, 0x00, 0xff, 0x7f, 0x00, 0x80)) });
+    expect(event.type).to.equal('audio');
+    expect(Array.from((event as { pcm: Int16Array }).pcm)).to.deep.equal([1, 32767, -32768]);
+  });
+
+  it('reports undecodable audio as malformed', () => {
+    expect(decode({ type: 'output_audio.delta', audio: '%%%' })[0].type).to.equal('malformed');
+    expect(decode({ type: 'output_audio.delta', audio: btoa('abc') })[0].type).to.equal('malformed');
+    expect(decode({ type: 'output_audio.delta' })[0].type).to.equal('malformed');
+  });
+
+  it('decodes cumulative deltas and finals, with agent as an alias of assistant', () => {
+    expect(decode({ type: 'transcript.delta', role: 'user', text: 'hel' })).to.deep.equal([
+      { type: 'transcript', role: 'user', text: 'hel', final: false, merge: 'replace' },
+    ]);
+    expect(decode({ type: 'transcript', role: 'agent', text: 'Hi.' })).to.deep.equal([
+      { type: 'transcript', role: 'assistant', text: 'Hi.', final: true, merge: 'replace' },
+    ]);
+    expect(decode({ type: 'transcript', role: 'robot', text: 'x' })[0].type).to.equal('malformed');
+  });
+
+  it('decodes talking, interruption and close events', () => {
+    expect(decode({ type: 'agent_start_talking', timestamp: '2026-07-02T10:30:45.123456' })).to.deep.equal([{ type: 'agent-speaking', speaking: true }]);
+    expect(decode({ type: 'agent_stop_talking' })).to.deep.equal([{ type: 'agent-speaking', speaking: false }]);
+    expect(decode({ type: 'interruption' })).to.deep.equal([{ type: 'interruption' }]);
+    expect(decode({ type: 'session.closed', reason: 'ended' })).to.deep.equal([{ type: 'session-ended', reason: 'ended' }]);
+  });
+
+  it('reads flat and nested error frames; HTTP-status codes are fatal', () => {
+    expect(decode({ type: 'error', code: '401', message: 'Unauthorized' })).to.deep.equal([
+      { type: 'error', code: '401', message: 'Unauthorized', fatal: true },
+    ]);
+    expect(decode({ type: 'error', error: { message: 'boom' } })).to.deep.equal([{ type: 'error', code: 'unknown', message: 'boom', fatal: false }]);
+    expect(decode({ type: 'error', code: 'invalid_event', message: 'audio is required' })[0]).to.include({ fatal: false });
+  });
+
+  it('skips unknown event types and reports unreadable frames', () => {
+    expect(decode({ type: 'session.updated', tools: [] })).to.deep.equal([]);
+    for (const frame of ['nope', '[]', 'null', '{"type":1}']) expect(decode(frame)[0].type, frame).to.equal('malformed');
+    expect(atomsAdapter.decode(new ArrayBuffer(4))[0].type).to.equal('malformed');
+  });
+
+  it('encodes commands as Atoms client frames', () => {
+    expect(JSON.parse(atomsAdapter.encode({ type: 'text', text: 'hi' }) as string)).to.deep.equal({ type: 'input_text.send', text: 'hi' });
+    expect(JSON.parse(atomsAdapter.encode({ type: 'close' }) as string)).to.deep.equal({ type: 'session.close' });
+    const audio = JSON.parse(atomsAdapter.encode({ type: 'audio', pcm: Int16Array.of(1, -2) }) as string);
+    expect(audio.type).to.equal('input_audio_buffer.append');
+    expect(Array.from(base64ToPcm16(audio.audio))).to.deep.equal([1, -2]);
+  });
+
+  it('round-trips PCM16 through base64, including views on larger buffers', () => {
+    const whole = Int16Array.from({ length: 480 }, (_, i) => (i * 137) % 65536 - 32768);
+    expect(Array.from(base64ToPcm16(pcm16ToBase64(whole)))).to.deep.equal(Array.from(whole));
+    const view = whole.subarray(10, 20);
+    expect(Array.from(base64ToPcm16(pcm16ToBase64(view)))).to.deep.equal(Array.from(view));
+  });
+});

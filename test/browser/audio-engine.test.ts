@@ -1,0 +1,167 @@
+import { expect, waitUntil } from '@open-wc/testing';
+import { AudioEngine, type AudioEngineOptions } from '../../src/audio/audio-engine.js';
+import { VoiceAgentError } from '../../src/errors.js';
+
+const worklets = { baseUrl: '/dist/worklets/' };
+const engines: AudioEngine[] = [];
+const toneContexts: AudioContext[] = [];
+
+function engine(options: Partial<AudioEngineOptions> = {}): AudioEngine {
+  const created = AudioEngine.prepare({ worklets, ...options });
+  engines.push(created);
+  return created;
+}
+
+/** A real MediaStream carrying a sine tone, made by another AudioContext (an exact, known microphone). */
+function toneStream(frequency: number, amplitude: number, rate = 48000): MediaStream {
+  const context = new AudioContext({ sampleRate: rate });
+  toneContexts.push(context);
+  const oscillator = new OscillatorNode(context, { frequency });
+  const gain = new GainNode(context, { gain: amplitude });
+  const destination = new MediaStreamAudioDestinationNode(context, { channelCount: 1 });
+  oscillator.connect(gain).connect(destination);
+  oscillator.start();
+  return destination.stream;
+}
+
+function collectFrames(target: AudioEngine, count: number): Promise<Int16Array[]> {
+  return new Promise((resolve) => {
+    const frames: Int16Array[] = [];
+    const stop = target.onFrame((pcm) => {
+      frames.push(pcm);
+      if (frames.length === count) {
+        stop();
+        resolve(frames);
+      }
+    });
+  });
+}
+
+function concat(frames: Int16Array[]): Float32Array {
+  const out = new Float32Array(frames.reduce((n, f) => n + f.length, 0));
+  let offset = 0;
+  for (const f of frames) for (let i = 0; i < f.length; i++) out[offset++] = f[i] / 32768;
+  return out;
+}
+
+function amplitudeAt(signal: Float32Array, frequency: number, rate: number): number {
+  let re = 0;
+  let im = 0;
+  for (let i = 0; i < signal.length; i++) {
+    const phase = (2 * Math.PI * frequency * i) / rate;
+    re += signal[i] * Math.cos(phase);
+    im -= signal[i] * Math.sin(phase);
+  }
+  return (2 * Math.hypot(re, im)) / signal.length;
+}
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+  await Promise.all(toneContexts.splice(0).map((c) => c.close()));
+});
+
+describe('AudioEngine (real AudioContext and worklets)', () => {
+  for (const contextSampleRate of [undefined, 48000, 44100, 24000, 16000]) {
+    it(`sends 20 ms PCM16 frames at 24 kHz from the microphone with a ${contextSampleRate ?? 'default'} Hz context`, async () => {
+      const target = engine(contextSampleRate ? { contextSampleRate } : {});
+      if (contextSampleRate) expect(target.sampleRate).to.equal(contextSampleRate);
+      await target.openMicrophone();
+      await target.start(24000);
+      const frames = await collectFrames(target, 10);
+      expect(frames.map((f) => f.length)).to.deep.equal(Array(10).fill(480));
+    });
+  }
+
+  for (const contextSampleRate of [44100, 48000]) {
+    it(`resamples a 1 kHz microphone tone to 24 kHz without changing its pitch or level (${contextSampleRate} Hz context)`, async () => {
+      const stream = toneStream(1000, 0.5);
+      const target = engine({ contextSampleRate, getUserMedia: async () => stream });
+      await target.openMicrophone();
+      await target.start(24000);
+      const frames = await collectFrames(target, 40);
+      const signal = concat(frames.slice(15)); // skip the start-up edge
+      expect(amplitudeAt(signal, 1000, 24000)).to.be.closeTo(0.5, 0.05);
+      expect(amplitudeAt(signal, 1100, 24000)).to.be.below(0.02);
+    });
+  }
+
+  it('plays queued agent audio and silences it at once on interrupt', async () => {
+    const target = engine();
+    await target.start(24000);
+    const tone = new Int16Array(24000 * 2);
+    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(16384 * Math.sin((2 * Math.PI * 440 * i) / 24000));
+    target.enqueue(tone);
+    await waitUntil(() => target.outputLevel > 0.3, 'agent audio reaches the output', { timeout: 3000 });
+    expect(target.outputLevel).to.be.closeTo(0.5 / Math.SQRT2, 0.05);
+    target.interrupt();
+    await waitUntil(() => target.outputLevel < 0.001, 'playback is silent after the interrupt', { timeout: 1000 });
+    await waitUntil(() => target.playbackStats.clearedSamples > target.sampleRate, 'the player reports what it dropped');
+  });
+
+  it('keeps agent audio that arrives before the graph exists and plays it once started', async () => {
+    const target = engine();
+    const tone = new Int16Array(24000);
+    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(16384 * Math.sin((2 * Math.PI * 300 * i) / 24000));
+    target.enqueue(tone);
+    await target.start(24000);
+    await waitUntil(() => target.outputLevel > 0.3, 'early audio is played', { timeout: 3000 });
+  });
+
+  it('stops the microphone and closes the context on close, and stays closed', async () => {
+    const target = engine();
+    await target.openMicrophone();
+    await target.start(24000);
+    const stream = (target as unknown as { stream: MediaStream }).stream;
+    const tracks = stream.getTracks();
+    await target.close();
+    expect(target.context.state).to.equal('closed');
+    expect(tracks.every((t) => t.readyState === 'ended')).to.equal(true);
+    await target.close();
+    target.enqueue(new Int16Array(10));
+    expect(target.outputLevel).to.equal(0);
+  });
+
+  it('falls back to the inline worklet sources when the files are missing', async () => {
+    const inline = {
+      'capture-processor': await (await fetch('/dist/worklets/capture-processor.js')).text(),
+      'playback-processor': await (await fetch('/dist/worklets/playback-processor.js')).text(),
+    };
+    const target = engine({ worklets: { baseUrl: '/missing/', inline } });
+    expect(await target.workletRoutes).to.deep.equal(['blob', 'blob']);
+    await target.openMicrophone();
+    await target.start(24000);
+    expect((await collectFrames(target, 2)).map((f) => f.length)).to.deep.equal([480, 480]);
+  });
+
+  it('fails with audio-failed when no worklet can be loaded', async () => {
+    const target = engine({ worklets: { baseUrl: '/missing/' } });
+    let error: unknown;
+    await target.start(24000).catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(VoiceAgentError);
+    expect((error as VoiceAgentError).code).to.equal('audio-failed');
+  });
+
+  it('maps a refused microphone to mic-denied and a missing one to mic-unavailable', async () => {
+    for (const [name, code] of [
+      ['NotAllowedError', 'mic-denied'],
+      ['NotFoundError', 'mic-unavailable'],
+      ['NotReadableError', 'mic-unavailable'],
+    ]) {
+      const target = engine({ getUserMedia: () => Promise.reject(new DOMException('no', name)) });
+      let error: unknown;
+      await target.openMicrophone().catch((e: unknown) => (error = e));
+      expect((error as VoiceAgentError).code, name).to.equal(code);
+    }
+  });
+
+  it('mutes by sending silence while keeping the frame cadence', async () => {
+    const stream = toneStream(1000, 0.5);
+    const target = engine({ getUserMedia: async () => stream, muted: true });
+    await target.openMicrophone();
+    await target.start(24000);
+    const muted = await collectFrames(target, 5);
+    expect(muted.every((f) => f.every((s) => s === 0))).to.equal(true);
+    target.setMuted(false);
+    await waitUntil(async () => (await collectFrames(target, 1))[0].some((s) => s !== 0), 'unmuted frames carry sound');
+  });
+});

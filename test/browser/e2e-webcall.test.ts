@@ -1,0 +1,148 @@
+/**
+ * End to end, as a site would run it: the built bundle, the site's token endpoint (the real token
+ * handler) in front of the local agent, a fake microphone that speaks a phrase every 6 s, real
+ * AudioContexts and worklets, and the agent's audio measured at the playback output.
+ */
+import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import {
+  agentSession,
+  expectAllReleased,
+  frame,
+  installSpies,
+  loadBundle,
+  nextEvent,
+  part,
+  parts,
+  recordEvents,
+  type VoiceAgentElement,
+} from '../support/harness.js';
+
+const spies = installSpies();
+await loadBundle();
+
+const QUIET = JSON.stringify({ greeting: '' });
+const LONG_GREETING =
+  'Welcome to the long greeting. It goes on for a good while, sentence after sentence, so that whoever is listening ' +
+  'has plenty of time to talk over it. It keeps going, and going, and going, until somebody finally interrupts it.';
+
+async function call(variables: string, attrs: { contextSampleRate?: number } = {}) {
+  const el = await fixture<VoiceAgentElement>(html`
+    <voice-agent
+      agent-id="local-echo"
+      token-endpoint="/api/voice-token"
+      server-url="wss://unused.invalid/agent"
+      variables=${variables}
+      .sessionOptions=${attrs.contextSampleRate ? { audio: { contextSampleRate: attrs.contextSampleRate } } : undefined}
+    ></voice-agent>
+  `);
+  const events = recordEvents(el);
+  const connected = nextEvent<CustomEvent>(el, 'va-connect');
+  part(el, 'call-button')!.click();
+  const { detail } = await connected;
+  return { el, events, sessionId: detail.sessionId as string, detail };
+}
+
+afterEach(async () => {
+  for (const el of document.querySelectorAll<VoiceAgentElement>('voice-agent')) await el.stop();
+  await expectAllReleased(spies);
+});
+
+describe('webcall end to end (bundle + token endpoint + local agent)', () => {
+  it('connects through the token endpoint and streams 20 ms PCM16 frames at 24 kHz', async () => {
+    const { el, events, detail, sessionId } = await call(QUIET);
+    expect(el.status).to.equal('connected');
+    expect(detail.sampleRate).to.equal(24000);
+    expect(detail.callId).to.match(/^CALL-/);
+    expect(events.filter((e) => e.type === 'va-status-change').map((e) => e.detail.status)).to.deep.equal(['connecting', 'connected']);
+    // The token went in the query of the URL from the token endpoint, not to the default server-url.
+    expect(spies.sockets.at(-1)!.url).to.match(/^ws:\/\/127\.0\.0\.1:\d+\/atoms\/v1\/agent\/connect\?token=wct_/);
+    await waitUntil(async () => ((await agentSession(sessionId))?.appendFrames ?? 0) >= 25, 'the agent receives frames', { timeout: 5000 });
+    const stats = (await agentSession(sessionId))!;
+    expect(Object.keys(stats.frameSamples)).to.deep.equal(['480']);
+    expect(stats.variables).to.deep.equal({ greeting: '' });
+    expect(stats.agentId).to.equal('local-echo');
+  });
+
+  it('round-trips a spoken turn: the agent hears it, transcribes it, and answers with audio', async () => {
+    const { el, sessionId } = await call(QUIET);
+    const userFinal = await nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'user' && e.detail.final);
+    expect(userFinal.detail.text).to.be.a('string').and.not.equal('');
+    await nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'assistant' && !e.detail.final);
+    expect(el.speaking).to.equal(true);
+    await waitUntil(() => el.outputLevel > 0.02, 'the agent reply is audible at the output', { timeout: 5000 });
+    await nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'assistant' && e.detail.final);
+    const stats = (await agentSession(sessionId))!;
+    expect(stats.turns).to.be.at.least(1);
+    expect(stats.maxInputRms).to.be.above(0.02);
+    expect(stats.audioSentMs).to.be.above(200);
+    const messages = parts(el, 'message');
+    expect(messages.map((m) => m.getAttribute('part'))).to.include.members(['message message-user', 'message message-assistant']);
+  });
+
+  for (const contextSampleRate of [48000, 24000]) {
+    it(`sends 24 kHz speech whatever the AudioContext rate (forced to ${contextSampleRate} Hz)`, async () => {
+      const { sessionId } = await call(QUIET, { contextSampleRate });
+      expect(spies.contexts.at(-1)!.sampleRate).to.equal(contextSampleRate);
+      await waitUntil(async () => ((await agentSession(sessionId))?.turns ?? 0) >= 1, 'the agent hears a spoken turn', { timeout: 15000 });
+      const stats = (await agentSession(sessionId))!;
+      expect(Object.keys(stats.frameSamples)).to.deep.equal(['480']);
+      expect(stats.maxInputRms).to.be.above(0.02);
+    });
+  }
+
+  it('silences playback at once when the user talks over the agent', async () => {
+    const { el, sessionId } = await call(JSON.stringify({ greeting: LONG_GREETING }));
+    await waitUntil(() => el.speaking && el.outputLevel > 0.02, 'the greeting is playing', { timeout: 5000 });
+    // The microphone's phrase interrupts the greeting: the agent cuts its transcript to what was heard.
+    const cut = await nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'assistant' && e.detail.final);
+    expect(el.speaking).to.equal(false);
+    let frames = 0;
+    while (el.outputLevel >= 0.001 && frames++ < 30) await frame();
+    expect(el.outputLevel, 'output level right after the interruption').to.be.below(0.001);
+    expect(cut.detail.text.length).to.be.below(LONG_GREETING.length);
+    expect(LONG_GREETING.startsWith(cut.detail.text)).to.equal(true);
+    expect((await agentSession(sessionId))!.interruptions).to.equal(1);
+    // One entry for the interrupted greeting: its cumulative deltas replaced each other.
+    const assistant = parts(el, 'message-assistant');
+    expect(assistant).to.have.length(1);
+    expect(assistant[0].textContent!.replace(/\s+/g, ' ')).to.contain(cut.detail.text);
+  });
+
+  it('mutes: the agent hears silence and the button says so', async () => {
+    const { el, sessionId } = await call(QUIET);
+    el.muted = true;
+    await el.updateComplete;
+    expect(part(el, 'mute-button')!.getAttribute('aria-pressed')).to.equal('true');
+    expect(el.hasAttribute('muted')).to.equal(true);
+    const before = (await agentSession(sessionId))!.appendFrames;
+    await waitUntil(async () => (await agentSession(sessionId))!.appendFrames > before + 150, 'three more seconds of frames', { timeout: 10000 });
+    expect(el.inputLevel).to.equal(0);
+    expect((await agentSession(sessionId))!.turns).to.equal(0);
+  });
+
+  it('ends with session.close on stop and releases the microphone, context and socket', async () => {
+    const { el, events, sessionId } = await call(QUIET);
+    await el.stop();
+    expect(el.status).to.equal('disconnected');
+    await expectAllReleased(spies);
+    expect(events.at(-1)!.type).to.equal('va-disconnect');
+    expect(events.at(-1)!.detail).to.deep.equal({ reason: 'client_requested' });
+    await waitUntil(async () => (await agentSession(sessionId))!.closeReason === 'client_requested', 'the agent saw a clean close');
+  });
+
+  it('ends the call when the element is removed from the page, but not when it is moved', async () => {
+    const { el } = await call(QUIET);
+    const other = document.createElement('div');
+    document.body.append(other);
+    other.append(el); // a move
+    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve));
+    expect(el.status).to.equal('connected');
+    const disconnected = nextEvent(el, 'va-disconnect');
+    el.remove();
+    await disconnected;
+    expect(el.status).to.equal('disconnected');
+    await expectAllReleased(spies);
+    other.remove();
+  });
+});

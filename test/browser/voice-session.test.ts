@@ -1,0 +1,270 @@
+import { expect } from '@open-wc/testing';
+import { VoiceAgentError } from '../../src/errors.js';
+import type { SessionEvent, SessionConfig } from '../../src/session/voice-session.js';
+import { VoiceSession } from '../../src/session/voice-session.js';
+import { FakeAudio, fakeDeps, settle } from '../support/fakes.js';
+
+const created = { type: 'session.created', session_id: 's1', call_id: 'CALL-1', sample_rate: 24000, channels: 1 };
+
+function setup(overrides: Partial<SessionConfig> = {}, audio = new FakeAudio()) {
+  const deps = fakeDeps(audio);
+  const tokens: string[] = [];
+  const session = new VoiceSession(
+    {
+      agentId: 'agent-1',
+      mode: 'webcall',
+      variables: {},
+      serverUrl: 'wss://agent.test/connect',
+      tokenProvider: async () => {
+        const token = `wct_${tokens.length + 1}`;
+        tokens.push(token);
+        return { token };
+      },
+      closeTimeoutMs: 50,
+      ...overrides,
+    },
+    deps,
+  );
+  const events: SessionEvent[] = [];
+  session.subscribe((event) => events.push(event));
+  const statuses = () => events.flatMap((e) => (e.type === 'status' ? [e.status] : []));
+  const errors = () => events.flatMap((e) => (e.type === 'error' ? [e.error] : []));
+  return { session, deps, audio, events, statuses, errors, tokens, socket: () => deps.sockets[deps.sockets.length - 1] };
+}
+
+async function connect(ctx: ReturnType<typeof setup>) {
+  const started = ctx.session.start();
+  await settle();
+  ctx.socket().serverSend(created);
+  await started;
+  expect(ctx.session.snapshot.status).to.equal('connected');
+}
+
+describe('VoiceSession', () => {
+  it('opens the microphone before fetching the token, then streams once the session exists', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    expect(ctx.statuses()).to.deep.equal(['connecting', 'connected']);
+    expect(ctx.audio.log).to.deep.equal(['mic', 'start:24000']);
+    expect(ctx.socket().url).to.equal('wss://agent.test/connect?token=wct_1');
+    expect(ctx.events.find((e) => e.type === 'connect')).to.deep.equal({
+      type: 'connect',
+      info: { sessionId: 's1', callId: 'CALL-1', sampleRate: 24000 },
+    });
+    ctx.audio.capture(new Int16Array(480));
+    expect(ctx.socket().sentOfType('input_audio_buffer.append')).to.have.length(1);
+  });
+
+  it('uses the rate the server announces for the audio graph', async () => {
+    const ctx = setup();
+    const started = ctx.session.start();
+    await settle();
+    ctx.socket().serverSend({ ...created, sample_rate: 16000 });
+    await started;
+    expect(ctx.audio.log).to.include('start:16000');
+  });
+
+  it('fetches a fresh token for every connection', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    await ctx.session.stop();
+    await connect(ctx);
+    expect(ctx.tokens).to.deep.equal(['wct_1', 'wct_2']);
+  });
+
+  it('is idempotent: a second start while connecting opens nothing more', async () => {
+    const ctx = setup();
+    const a = ctx.session.start();
+    const b = ctx.session.start();
+    expect(a).to.equal(b);
+    await settle();
+    ctx.socket().serverSend(created);
+    await a;
+    expect(ctx.deps.sockets).to.have.length(1);
+  });
+
+  it('replaces the live entry with each cumulative delta and settles it with the final text', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    const say = (type: string, role: string, text: string) => ctx.socket().serverSend({ type, role, text });
+    say('transcript.delta', 'assistant', 'Hello');
+    say('transcript.delta', 'assistant', 'Hello there, how');
+    say('transcript.delta', 'assistant', 'Hello there, how'); // a repeat changes nothing
+    say('transcript.delta', 'user', 'I want');
+    say('transcript', 'agent', 'Hello there.'); // shorter after an interruption; `agent` = assistant
+    say('transcript', 'user', 'I want pizza.');
+    expect(ctx.session.snapshot.transcript).to.deep.equal([
+      { role: 'assistant', text: 'Hello there.', final: true },
+      { role: 'user', text: 'I want pizza.', final: true },
+    ]);
+    expect(ctx.events.filter((e) => e.type === 'transcript')).to.have.length(5);
+    say('transcript.delta', 'assistant', 'Next');
+    expect(ctx.session.snapshot.transcript).to.have.length(3);
+  });
+
+  it('drops queued agent audio on interruption and stops speaking', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'agent_start_talking' });
+    ctx.socket().serverSend({ type: 'output_audio.delta', audio: btoa('\u0001\u0000') });
+    expect(ctx.session.snapshot.speaking).to.equal(true);
+    expect(ctx.audio.enqueued).to.have.length(1);
+    ctx.socket().serverSend({ type: 'interruption' });
+    expect(ctx.audio.log).to.include('interrupt');
+    expect(ctx.session.snapshot.speaking).to.equal(false);
+  });
+
+  it('sends session.close on stop, waits for the server, and reports client_requested', async () => {
+    const ctx = setup({ closeTimeoutMs: 5000 });
+    await connect(ctx);
+    const socket = ctx.socket();
+    const stopped = ctx.session.stop();
+    await settle();
+    expect(socket.sentOfType('session.close')).to.have.length(1);
+    expect(ctx.audio.log).to.include('close'); // the microphone stops before the server answers
+    expect(ctx.session.snapshot.status).to.equal('disconnecting');
+    socket.serverSend({ type: 'session.closed', reason: 'client_requested' });
+    socket.serverClose(1000);
+    await stopped;
+    expect(ctx.statuses()).to.deep.equal(['connecting', 'connected', 'disconnecting', 'disconnected']);
+    expect(ctx.events.at(-1)).to.deep.equal({ type: 'disconnect', reason: 'client_requested' });
+  });
+
+  it('closes the socket itself when the server does not confirm the close', async () => {
+    const ctx = setup({ closeTimeoutMs: 20 });
+    await connect(ctx);
+    await ctx.session.stop();
+    expect(ctx.socket().closedWith).to.equal(1000);
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+  });
+
+  it('ends cleanly with the server reason when the agent hangs up', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'session.closed', reason: 'ended' });
+    await settle();
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+    expect(ctx.errors()).to.deep.equal([]);
+    expect(ctx.events.at(-1)).to.deep.equal({ type: 'disconnect', reason: 'ended' });
+  });
+
+  it('turns a fatal error frame into one fatal server-error and a clean disconnect', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'error', code: '500', message: 'agent crashed' });
+    ctx.socket().serverClose(4000);
+    await settle();
+    expect(ctx.errors().map((e) => [e.code, e.fatal])).to.deep.equal([['server-error', true]]);
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+    expect(ctx.audio.log).to.include('close');
+  });
+
+  it('keeps going after non-fatal errors and unreadable frames, reporting them', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'error', code: 'invalid_event', message: 'audio is required' });
+    ctx.socket().serverSend('garbage');
+    ctx.socket().serverSend('more garbage'); // rate-limited: one protocol-error per second
+    expect(ctx.errors().map((e) => [e.code, e.fatal])).to.deep.equal([
+      ['server-error', false],
+      ['protocol-error', false],
+    ]);
+    expect(ctx.session.snapshot.status).to.equal('connected');
+  });
+
+  it('maps an unexpected close to connection-lost and a bare 4000 to server-error', async () => {
+    for (const [code, expected] of [
+      [1006, 'connection-lost'],
+      [4000, 'server-error'],
+    ] as const) {
+      const ctx = setup();
+      await connect(ctx);
+      ctx.socket().serverClose(code);
+      await settle();
+      expect(ctx.errors().map((e) => e.code)).to.deep.equal([expected]);
+      expect(ctx.session.snapshot.status).to.equal('disconnected');
+      expect(ctx.events.at(-1)).to.deep.equal({ type: 'disconnect', reason: 'error' });
+    }
+  });
+
+  it('fails with socket-failed when the socket closes before the session starts', async () => {
+    const ctx = setup();
+    const started = ctx.session.start();
+    await settle();
+    ctx.socket().serverClose(1011, 'restarting');
+    await started;
+    expect(ctx.errors().map((e) => e.code)).to.deep.equal(['socket-failed']);
+    expect(ctx.statuses()).to.deep.equal(['connecting', 'disconnecting', 'disconnected']);
+    expect(ctx.events.some((e) => e.type === 'disconnect')).to.equal(false);
+  });
+
+  it('fails with session-timeout when the server never announces the session', async () => {
+    const ctx = setup({ sessionTimeoutMs: 30 });
+    await ctx.session.start();
+    expect(ctx.errors().map((e) => e.code)).to.deep.equal(['session-timeout']);
+    expect(ctx.socket().closedWith).to.equal(1000);
+  });
+
+  it('reports a refused microphone and opens no socket', async () => {
+    const audio = new FakeAudio();
+    audio.micError = new VoiceAgentError('mic-denied', 'Microphone access was denied.');
+    const ctx = setup({}, audio);
+    await ctx.session.start();
+    expect(ctx.errors().map((e) => e.code)).to.deep.equal(['mic-denied']);
+    expect(ctx.tokens).to.deep.equal([]);
+    expect(ctx.deps.sockets).to.have.length(0);
+    expect(audio.log).to.include('close');
+    expect(ctx.session.snapshot.error?.code).to.equal('mic-denied');
+  });
+
+  it('refuses a token endpoint url that is not a WebSocket URL', async () => {
+    const ctx = setup({ tokenProvider: async () => ({ token: 'wct_1', url: 'javascript:alert(1)' }) });
+    await ctx.session.start();
+    expect(ctx.errors().map((e) => e.code)).to.deep.equal(['config-invalid']);
+    expect(ctx.deps.sockets).to.have.length(0);
+  });
+
+  it('cancels quietly when stopped while connecting', async () => {
+    const ctx = setup();
+    const started = ctx.session.start();
+    await settle();
+    await ctx.session.stop();
+    await started;
+    expect(ctx.errors()).to.deep.equal([]);
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+    expect(ctx.socket().closedWith).to.equal(1000);
+    expect(ctx.audio.log).to.include('close');
+  });
+
+  it('in chat mode opens no audio and sends typed text', async () => {
+    const ctx = setup({ mode: 'chat' });
+    await connect(ctx);
+    expect(ctx.audio.log).to.deep.equal([]);
+    expect(ctx.session.sendText('  hello  ')).to.equal(true);
+    expect(ctx.socket().sentOfType('input_text.send')).to.deep.equal([{ type: 'input_text.send', text: 'hello' }]);
+    expect(ctx.session.snapshot.transcript).to.deep.equal([{ role: 'user', text: 'hello', final: true }]);
+    expect(ctx.session.sendText('   ')).to.equal(false);
+  });
+
+  it('refuses to send text when not connected', () => {
+    const ctx = setup();
+    expect(ctx.session.sendText('hello')).to.equal(false);
+  });
+
+  it('sheds microphone frames rather than queueing them behind a slow socket', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().bufferedAmount = 1_000_000;
+    ctx.audio.capture(new Int16Array(480));
+    expect(ctx.socket().sentOfType('input_audio_buffer.append')).to.have.length(0);
+    expect(ctx.session.framesDropped).to.equal(1);
+  });
+
+  it('passes mute to the audio engine', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.session.setMuted(true);
+    expect(ctx.session.snapshot.muted).to.equal(true);
+    expect(ctx.audio.log).to.include('muted:true');
+  });
+});

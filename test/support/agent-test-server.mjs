@@ -1,0 +1,127 @@
+/**
+ * The server side of the browser tests, all on 127.0.0.1 and all real: the local agent (built
+ * dist/server), the token handler in front of it at /api/voice-token, token endpoints that fail in
+ * each way a site's endpoint can fail, the fault-injecting socket server, and `/single/`, which
+ * serves the bundle without the worklet files beside it.
+ *
+ * Tests reach the server state through wtr server commands (`executeServerCommand`).
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { LocalAgent, createTokenHandler } from '../../dist/server/index.js';
+import { startFaultServer } from './fault-server.mjs';
+
+export const PORT = Number(process.env.VA_TEST_PORT ?? 8129);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const state = {
+  /** @type {LocalAgent | undefined} */ agent: undefined,
+  /** @type {Awaited<ReturnType<typeof startFaultServer>> | undefined} */ fault: undefined,
+  /** @type {((req: import('http').IncomingMessage, res: import('http').ServerResponse) => Promise<void>) | undefined} */ tokenHandler: undefined,
+  closedPort: 0,
+  /** Requests made under /single/, with their status. */ singleRequests: [],
+  tokenRequests: 0,
+};
+
+export function agentTestServer() {
+  return {
+    name: 'voice-agent-test-server',
+    async serverStart() {
+      state.agent = await LocalAgent.start({ host: '127.0.0.1', port: 0 });
+      state.fault = await startFaultServer();
+      state.closedPort = await closedPort();
+      state.tokenHandler = createTokenHandler({
+        apiKey: 'sk_local_dev',
+        baseUrl: state.agent.restBaseUrl,
+        connectUrl: state.agent.connectUrl,
+        allowedOrigins: [`http://127.0.0.1:${PORT}`, `http://localhost:${PORT}`],
+      });
+    },
+    async serverStop() {
+      await state.agent?.close();
+      await state.fault?.close();
+    },
+    executeCommand({ command, payload }) {
+      switch (command) {
+        case 'agent-session':
+          return state.agent.sessions.find((s) => s.sessionId === payload.sessionId) ?? null;
+        case 'agent-session-count':
+          return state.agent.sessions.length;
+        case 'fault-connections':
+          return [...state.fault.connections];
+        case 'single-requests':
+          return [...state.singleRequests];
+        case 'token-requests':
+          return state.tokenRequests;
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+/** Koa middleware for the HTTP routes above. */
+export async function agentTestRoutes(ctx, next) {
+  const { path } = ctx;
+  if (path === '/api/voice-token') {
+    state.tokenRequests++;
+    ctx.respond = false;
+    await state.tokenHandler(ctx.req, ctx.res);
+    return;
+  }
+  if (path.startsWith('/api/token/')) {
+    state.tokenRequests++;
+    return failingTokenEndpoint(ctx, path.slice('/api/token/'.length));
+  }
+  if (path.startsWith('/single/')) {
+    if (path === '/single/voice-agent.js') {
+      ctx.type = 'text/javascript';
+      ctx.body = await readFile(`${root}dist/voice-agent.js`, 'utf8');
+    } else {
+      ctx.status = 404;
+    }
+    state.singleRequests.push({ path, status: ctx.status });
+    return;
+  }
+  return next();
+}
+
+/** Token endpoints that misbehave, one per path; `fault/<scenario>` hands out the fault server. */
+function failingTokenEndpoint(ctx, kind) {
+  const json = (body) => {
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(body);
+  };
+  if (kind.startsWith('fault/')) return json({ access_token: 'wct_fault', url: state.fault.url(kind.slice('fault/'.length)) });
+  switch (kind) {
+    case 'http-500':
+      ctx.status = 500;
+      return json({ error: 'upstream exploded' });
+    case 'not-json':
+      ctx.type = 'text/html';
+      ctx.body = '<!doctype html><title>Login</title>';
+      return;
+    case 'no-token':
+      return json({ data: { expires_in: 30 } });
+    case 'secret-key':
+      return json({ access_token: 'sk_live_0123456789abcdef' });
+    case 'secret-key-nested':
+      return json({ data: { access_token: 'wct_fine', debug: { api_key: 'sk_live_leaked' } } });
+    case 'refused-socket':
+      return json({ access_token: 'wct_nowhere', url: `ws://127.0.0.1:${state.closedPort}/atoms/v1/agent/connect` });
+    case 'slow':
+      // Answers after the test's short client timeout.
+      return new Promise((resolve) => setTimeout(resolve, 3000)).then(() => json({ access_token: 'wct_late' }));
+    default:
+      ctx.status = 404;
+  }
+}
+
+async function closedPort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

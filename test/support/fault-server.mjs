@@ -1,0 +1,86 @@
+/**
+ * A WebSocket server on 127.0.0.1 that misbehaves on purpose, one scenario per path
+ * (`ws://127.0.0.1:PORT/<scenario>`), to prove the element's failure paths against real sockets.
+ */
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+
+const created = { type: 'session.created', session_id: 'sess_fault', call_id: 'CALL-fault', sample_rate: 24000, channels: 1 };
+
+/** @type {Record<string, (ws: import('ws').WebSocket) => void>} */
+const SCENARIOS = {
+  /** A fatal setup error, then the 4000 close the spec describes. */
+  'error-4000'(ws) {
+    ws.send(JSON.stringify({ type: 'error', code: '401', message: 'Invalid or expired token' }));
+    ws.close(4000, 'unauthorized');
+  },
+  /** A fatal error after the session started, in the nested shape. */
+  'fatal-after-start'(ws) {
+    ws.send(JSON.stringify(created));
+    ws.once('message', () => {
+      ws.send(JSON.stringify({ type: 'error', code: '500', error: { message: 'agent crashed' } }));
+      ws.close(4000);
+    });
+  },
+  /** Garbage of every kind, then one good transcript; the session must stay up. */
+  malformed(ws) {
+    ws.send(JSON.stringify(created));
+    for (const frame of [
+      'not json',
+      '[1,2,3]',
+      'null',
+      JSON.stringify({ type: 42 }),
+      JSON.stringify({ type: 'output_audio.delta', audio: '@@not base64@@' }),
+      JSON.stringify({ type: 'output_audio.delta', audio: 'AAE=' + 'A' }),
+      JSON.stringify({ type: 'transcript', role: 'robot', text: 'x' }),
+      JSON.stringify({ type: 'transcript.delta', role: 'assistant' }),
+      JSON.stringify({ type: 'error', error: { message: 'a non-fatal hiccup' } }),
+      JSON.stringify({ type: 'some.future_event', data: {} }),
+    ]) {
+      ws.send(frame);
+    }
+    ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    ws.send(JSON.stringify({ type: 'transcript', role: 'agent', text: 'still here' }));
+  },
+  /** The connection drops mid-call (no close frame: the browser sees 1006). */
+  drop(ws) {
+    ws.send(JSON.stringify(created));
+    ws.once('message', () => ws.terminate());
+  },
+  /** Closes before announcing a session. */
+  'close-before-session'(ws) {
+    ws.close(1011, 'server restarting');
+  },
+  /** Never announces a session. */
+  silent() {},
+  /** The agent hangs up on its own. */
+  ended(ws) {
+    ws.send(JSON.stringify(created));
+    ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'Goodbye.' }));
+    ws.send(JSON.stringify({ type: 'session.closed', reason: 'ended' }));
+    ws.close(1000);
+  },
+};
+
+export async function startFaultServer() {
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server });
+  const connections = [];
+  wss.on('connection', (ws, request) => {
+    const scenario = new URL(request.url, 'http://x').pathname.slice(1);
+    connections.push(scenario);
+    ws.on('error', () => {});
+    (SCENARIOS[scenario] ?? ((socket) => socket.close(1008, 'unknown scenario')))(ws);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: (scenario) => `ws://127.0.0.1:${port}/${scenario}`,
+    connections,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

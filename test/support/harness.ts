@@ -1,0 +1,115 @@
+/**
+ * Helpers for browser tests that drive the built `<voice-agent>` against the real servers.
+ * `installSpies()` wraps the real AudioContext, WebSocket and getUserMedia to record what the
+ * element opened, so a test can prove that everything was closed again.
+ */
+import { executeServerCommand } from '@web/test-runner-commands';
+import { waitUntil } from '@open-wc/testing';
+import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
+
+export type { VoiceAgentElement };
+
+/** Loads a built bundle (registers <voice-agent>); `path` is a URL on the test server. */
+export async function loadBundle(path = '/dist/voice-agent.js'): Promise<void> {
+  await import(/* @vite-ignore */ path);
+}
+
+export interface Spies {
+  contexts: AudioContext[];
+  sockets: WebSocket[];
+  streams: MediaStream[];
+  getUserMediaCalls: number;
+}
+
+export function installSpies(): Spies {
+  const spies: Spies = { contexts: [], sockets: [], streams: [], getUserMediaCalls: 0 };
+  const RealAudioContext = window.AudioContext;
+  window.AudioContext = class extends RealAudioContext {
+    constructor(options?: AudioContextOptions) {
+      super(options);
+      spies.contexts.push(this);
+    }
+  };
+  const RealWebSocket = window.WebSocket;
+  window.WebSocket = class extends RealWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      spies.sockets.push(this);
+    }
+  };
+  const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    spies.getUserMediaCalls++;
+    const stream = await realGetUserMedia(constraints);
+    spies.streams.push(stream);
+    return stream;
+  };
+  return spies;
+}
+
+/** Everything the element opened is closed: tracks ended, contexts closed, sockets closed. */
+export async function expectAllReleased(spies: Spies): Promise<void> {
+  await waitUntil(
+    () =>
+      spies.streams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')) &&
+      spies.contexts.every((c) => c.state === 'closed') &&
+      spies.sockets.every((s) => s.readyState === WebSocket.CLOSED),
+    'every track, AudioContext and WebSocket is closed',
+    { timeout: 5000 },
+  );
+}
+
+/** The next `name` event on `target` for which `accept` holds. */
+export function nextEvent<E extends Event = CustomEvent>(target: EventTarget, name: string, accept: (event: E) => boolean = () => true): Promise<E> {
+  return new Promise((resolve) => {
+    const listener = (event: Event) => {
+      if (!accept(event as E)) return;
+      target.removeEventListener(name, listener);
+      resolve(event as E);
+    };
+    target.addEventListener(name, listener);
+  });
+}
+
+/** Collects every `va-*` event the element fires, in order. */
+export function recordEvents(el: HTMLElement): CustomEvent[] {
+  const events: CustomEvent[] = [];
+  for (const name of ['va-before-connect', 'va-status-change', 'va-connect', 'va-transcript', 'va-error', 'va-disconnect']) {
+    el.addEventListener(name, (event) => events.push(event as CustomEvent));
+  }
+  return events;
+}
+
+export function part(el: HTMLElement, name: string): HTMLElement | null {
+  return el.shadowRoot!.querySelector(`[part~="${name}"]`);
+}
+
+export function parts(el: HTMLElement, name: string): HTMLElement[] {
+  return [...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
+}
+
+export interface AgentSessionStats {
+  sessionId: string;
+  agentId: string;
+  mode: string;
+  variables: Record<string, unknown>;
+  appendFrames: number;
+  frameSamples: Record<string, number>;
+  maxInputRms: number;
+  turns: number;
+  interruptions: number;
+  textInputs: string[];
+  closeReason?: string;
+  audioSentMs: number;
+}
+
+export function agentSession(sessionId: string): Promise<AgentSessionStats | null> {
+  return executeServerCommand('agent-session', { sessionId }) as Promise<AgentSessionStats | null>;
+}
+
+export function serverCommand<T>(command: string, payload?: unknown): Promise<T> {
+  return executeServerCommand(command, payload) as Promise<T>;
+}
+
+/** Resolves on the next animation frame. */
+export const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
