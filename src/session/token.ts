@@ -1,9 +1,12 @@
 import { VoiceAgentError, isAbortError } from '../errors.js';
 import type { CallMode, CallVariables } from './session-types.js';
 
-/** What the element asks the page's token endpoint for (the JSON body of the POST). */
+/**
+ * What the element asks the page's token endpoint for (the JSON body of the POST). `agent_id` is
+ * left out when the element has none, for endpoints that pin their agent themselves.
+ */
 export interface TokenRequest {
-  agent_id: string;
+  agent_id?: string;
   mode: CallMode;
   variables: CallVariables;
 }

@@ -186,7 +186,8 @@ export class VoiceSession {
         await this.audio.openMicrophone(signal);
         signal.throwIfAborted();
       }
-      const credentials = await config.tokenProvider({ agent_id: config.agentId, mode: config.mode, variables: config.variables }, signal);
+      const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
+      const credentials = await config.tokenProvider(request, signal);
       signal.throwIfAborted();
       const serverUrl = credentials.url ?? config.serverUrl;
       if (!isWebSocketUrl(serverUrl)) {

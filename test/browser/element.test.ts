@@ -72,7 +72,7 @@ describe('<voice-agent>', () => {
   }
 
   it('does not connect when va-before-connect is cancelled', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
     const tokenRequests = await serverCommand<number>('token-requests');
     el.addEventListener('va-before-connect', (e) => e.preventDefault());
     await el.start();
@@ -94,7 +94,7 @@ describe('<voice-agent>', () => {
   });
 
   it('fires every public event bubbling and composed, without a token in any detail', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
     const seen: Event[] = [];
     for (const name of PUBLIC_EVENT_NAMES) document.addEventListener(name, (e) => seen.push(e));
     await el.start();
@@ -110,7 +110,7 @@ describe('<voice-agent>', () => {
   });
 
   it('starts only one session however often it is clicked', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
     const before = await serverCommand<number>('agent-session-count');
     await Promise.all([el.start(), el.start(), el.start()]);
     expect(el.status).to.equal('connected');
@@ -120,7 +120,7 @@ describe('<voice-agent>', () => {
 
   describe('chat mode', () => {
     it('needs no microphone; typing starts the chat and the reply streams into one entry', async () => {
-      const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+      const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
       const events = recordEvents(el);
       const gum = spies.getUserMediaCalls;
       const input = part(el, 'text-input') as HTMLInputElement;
@@ -140,7 +140,7 @@ describe('<voice-agent>', () => {
     });
 
     it('renders transcript text as text, never as markup', async () => {
-      const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+      const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
       await el.start();
       const payload = '<img src=x onerror="window.__pwned=1">';
       const reply = nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'assistant' && e.detail.final);
@@ -153,7 +153,7 @@ describe('<voice-agent>', () => {
     });
 
     it('ends when the agent says goodbye', async () => {
-      const el = await fixture<VoiceAgentElement>(html`<voice-agent mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+      const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
       await el.start();
       const disconnected = nextEvent<CustomEvent>(el, 'va-disconnect');
       el.sendText('Goodbye!');

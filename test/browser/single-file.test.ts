@@ -10,7 +10,7 @@ await loadBundle('/single/voice-agent.js');
 
 describe('the bundle served as a single file', () => {
   it('falls back to its inlined worklets and completes a voice call', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent token-endpoint="/api/voice-token"></voice-agent>`);
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
     const connected = nextEvent<CustomEvent>(el, 'va-connect');
     await el.start();
     const { sessionId } = (await connected).detail;

@@ -55,6 +55,22 @@ describe('VoiceSession', () => {
     expect(ctx.socket().sentOfType('input_audio_buffer.append')).to.have.length(1);
   });
 
+  it('asks the token endpoint for the agent, mode and variables, leaving out an empty agent id', async () => {
+    const requests: unknown[] = [];
+    const tokenProvider: SessionConfig['tokenProvider'] = async (request) => {
+      requests.push(request);
+      return { token: 'wct_x' };
+    };
+    const named = setup({ tokenProvider, variables: { plan: 'pro' } });
+    await connect(named);
+    const unnamed = setup({ tokenProvider, agentId: '', mode: 'chat' });
+    await connect(unnamed);
+    expect(requests).to.deep.equal([
+      { agent_id: 'agent-1', mode: 'webcall', variables: { plan: 'pro' } },
+      { mode: 'chat', variables: {} },
+    ]);
+  });
+
   it('uses the rate the server announces for the audio graph', async () => {
     const ctx = setup();
     const started = ctx.session.start();
