@@ -1,0 +1,606 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import { LocalAgent, synthesizeSpeech } from '../../dist/server/index.js';
+
+const KEY = 'sk_local_dev';
+const RATE = 24000;
+const TIMEOUT = { timeout: 20_000 };
+const LONG_GREETING =
+  'Welcome to the local test agent. This greeting is deliberately long, so that there is plenty of time to talk over it and cut it short.';
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/;
+
+/** A real `ws` client that keeps every frame it receives, so a test can wait for them in order. */
+class Client {
+  /** Opens a connection; rejects with the HTTP status (`Error('HTTP 401')`) when the upgrade is refused. */
+  static open(url) {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const client = new Client(ws);
+      ws.once('open', () => resolve(client));
+      ws.once('error', (error) => {
+        const status = /Unexpected server response: (\d+)/.exec(error.message)?.[1];
+        reject(new Error(status ? `HTTP ${status}` : error.message));
+      });
+    });
+  }
+
+  constructor(ws) {
+    this.ws = ws;
+    this.frames = [];
+    this.cursor = 0;
+    this.waiters = new Set();
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    ws.on('message', (data, isBinary) => {
+      assert.equal(isBinary, false, 'the agent sends text frames only');
+      this.frames.push(JSON.parse(String(data)));
+      for (const waiter of this.waiters) waiter();
+    });
+    ws.on('close', () => {
+      for (const waiter of this.waiters) waiter();
+    });
+  }
+
+  send(event) {
+    this.ws.send(typeof event === 'string' ? event : JSON.stringify(event));
+  }
+
+  /**
+   * The next frame (after the last one returned) for which `match` is true. Resolves with it and the
+   * frames passed over on the way.
+   */
+  next(match, timeoutMs = 8000) {
+    const predicate = typeof match === 'string' ? (frame) => frame.type === match : match;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const index = this.frames.findIndex((frame, i) => i >= this.cursor && predicate(frame));
+        if (index >= 0) {
+          const skipped = this.frames.slice(this.cursor, index);
+          this.cursor = index + 1;
+          done();
+          resolve({ frame: this.frames[index], skipped });
+        } else if (this.ws.readyState === WebSocket.CLOSED) {
+          done();
+          reject(new Error(`socket closed while waiting; received: ${this.types().join(', ')}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting; received: ${this.types().join(', ')}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Sends an unknown event and waits for its `invalid_event` answer: everything sent before it has been handled. */
+  async sync() {
+    this.send({ type: 'test.sync' });
+    return this.next((frame) => frame.type === 'error' && frame.message.includes('test.sync'));
+  }
+
+  types() {
+    return this.frames.map((frame) => frame.type);
+  }
+}
+
+async function startAgent(t, options = {}) {
+  const agent = await LocalAgent.start(options);
+  t.after(() => agent.close());
+  return agent;
+}
+
+async function registerCall(agent, body, { key = KEY, method = 'POST', raw } = {}) {
+  const response = await fetch(`${agent.restBaseUrl}/conversation/register-call`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(key && { authorization: `Bearer ${key}` }) },
+    ...(method === 'POST' && { body: raw ?? JSON.stringify(body) }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+async function mintToken(agent, body = {}) {
+  const { status, body: json } = await registerCall(agent, { agent_id: 'agent-test', ...body });
+  assert.equal(status, 201);
+  return json.data.access_token;
+}
+
+/** Registers a call and connects to it. `greeting: ''` keeps a voice session quiet until spoken to. */
+async function openCall(t, agent, { mode = 'webcall', variables = { greeting: '' } } = {}) {
+  const token = await mintToken(agent, { mode, variables });
+  const client = await Client.open(`${agent.connectUrl}?token=${token}`);
+  t.after(() => client.ws.terminate());
+  const { frame } = await client.next('session.created');
+  return { client, session: agent.sessions.find((s) => s.sessionId === frame.session_id), created: frame };
+}
+
+function base64Pcm(pcm) {
+  const bytes = Buffer.alloc(pcm.length * 2);
+  pcm.forEach((sample, i) => bytes.writeInt16LE(sample, i * 2));
+  return bytes.toString('base64');
+}
+
+function decodeAudio(frame) {
+  const bytes = Buffer.from(frame.audio, 'base64');
+  assert.equal(bytes.length % 2, 0);
+  return bytes.length / 2;
+}
+
+/** Sends `pcm` as append frames of `frameSamples` (the last one zero-padded); returns the frame count. */
+function sendAudio(client, pcm, frameSamples = 480) {
+  let count = 0;
+  for (let start = 0; start < pcm.length; start += frameSamples, count++) {
+    const frame = new Int16Array(frameSamples);
+    frame.set(pcm.subarray(start, start + frameSamples));
+    client.send({ type: 'input_audio_buffer.append', audio: base64Pcm(frame) });
+  }
+  return count;
+}
+
+/** Asserts a run of assistant captions is cumulative and ends in `text`. */
+function assertCumulative(deltas, text) {
+  assert.ok(deltas.length > 0, 'captions were sent');
+  deltas.reduce((previous, delta) => {
+    assert.ok(delta.startsWith(previous), `"${delta}" extends "${previous}"`);
+    return delta;
+  }, '');
+  assert.equal(deltas.at(-1), text);
+}
+
+const deltasOf = (frames, role = 'assistant') =>
+  frames.filter((frame) => frame.type === 'transcript.delta' && frame.role === role).map((frame) => frame.text);
+const isFinal = (role) => (frame) => frame.type === 'transcript' && frame.role === role;
+
+// ---------------------------------------------------------------------------------------------
+// register-call
+
+test('register-call requires the API key', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  for (const key of [null, 'sk_wrong']) {
+    const { status, body } = await registerCall(agent, { agent_id: 'a' }, { key });
+    assert.equal(status, 401);
+    assert.deepEqual(body, { status: false, errors: ['Unauthorized'] });
+  }
+});
+
+test('register-call answers 201 with a single-use wct_ token', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { status, headers, body } = await registerCall(agent, { agent_id: 'agent-1' });
+  assert.equal(status, 201);
+  assert.equal(headers.get('cache-control'), 'no-store');
+  assert.deepEqual(Object.keys(body.data).sort(), ['access_token', 'expires_in', 'sample_rate']);
+  assert.equal(body.status, true);
+  assert.match(body.data.access_token, /^wct_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.equal(body.data.expires_in, 30);
+  assert.equal(body.data.sample_rate, 24000);
+});
+
+test('register-call validates its body', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const manyKeys = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]));
+  const invalid = [
+    { raw: 'not json' },
+    { raw: '[]' },
+    { body: {} },
+    { body: { agent_id: '' } },
+    { body: { agent_id: 7 } },
+    { body: { agent_id: 'x'.repeat(129) } },
+    { body: { agent_id: 'a', mode: 'video' } },
+    { body: { agent_id: 'a', variables: [] } },
+    { body: { agent_id: 'a', variables: { nested: { no: 1 } } } },
+    { body: { agent_id: 'a', variables: { nothing: null } } },
+    { body: { agent_id: 'a', variables: manyKeys } },
+  ];
+  for (const { body, raw } of invalid) {
+    const answer = await registerCall(agent, body, { raw });
+    assert.equal(answer.status, 400, `400 for ${raw ?? JSON.stringify(body).slice(0, 60)}`);
+    assert.equal(answer.body.status, false);
+    assert.equal(typeof answer.body.errors[0], 'string');
+  }
+  const tooLarge = await registerCall(agent, undefined, { raw: JSON.stringify({ agent_id: 'a', pad: 'x'.repeat(17_000) }) });
+  assert.equal(tooLarge.status, 413);
+  const wrongMethod = await registerCall(agent, undefined, { method: 'GET' });
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
+});
+
+test('unknown routes and upgrade paths get 404', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  assert.equal((await fetch(`${agent.origin}/nothing-here`)).status, 404);
+  await assert.rejects(Client.open(`ws://127.0.0.1:${new URL(agent.origin).port}/elsewhere`), /HTTP 404/);
+});
+
+test('register-call drops reserved variables and the session keeps the rest', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const variables = { greeting: '', name: 'Ada', vip: true, visits: 3, call_id: 'forged', timezone: 'UTC' };
+  const { session } = await openCall(t, agent, { variables });
+  assert.deepEqual(session.variables, { greeting: '', name: 'Ada', vip: true, visits: 3 });
+  assert.equal(session.agentId, 'agent-test');
+  assert.equal(session.mode, 'webcall');
+});
+
+// ---------------------------------------------------------------------------------------------
+// connecting
+
+test('a token connects once; a second use, a made-up token and no token get 401', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '' });
+  const token = await mintToken(agent);
+  const client = await Client.open(`${agent.connectUrl}?token=${token}`);
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${token}`), /HTTP 401/);
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=wct_00000000-0000-0000-0000-000000000000`), /HTTP 401/);
+  await assert.rejects(Client.open(agent.connectUrl), /HTTP 401/);
+  assert.equal(agent.sessions.length, 1);
+});
+
+test('an expired token gets 401', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { tokenTtlSeconds: 0.05 });
+  const { body } = await registerCall(agent, { agent_id: 'a' });
+  assert.equal(body.data.expires_in, 0.05);
+  // Expiry is a matter of time passing; nothing to await but the clock.
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${body.data.access_token}`), /HTTP 401/);
+});
+
+test('a trusted server connects with the API key and the call settings in the query', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const url = `${agent.connectUrl}?token=${KEY}&agent_id=trusted&mode=chat&sample_rate=16000`;
+  const client = await Client.open(url);
+  t.after(() => client.ws.terminate());
+  const { frame } = await client.next('session.created');
+  assert.equal(frame.sample_rate, 16000);
+  assert.deepEqual(
+    agent.sessions.map(({ agentId, mode }) => ({ agentId, mode })),
+    [{ agentId: 'trusted', mode: 'chat' }],
+  );
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${KEY}`), /HTTP 400/, 'agent_id is required');
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${KEY}&agent_id=a&sample_rate=22050`), /HTTP 400/);
+});
+
+test('session.created has the documented shape and an empty greeting says nothing', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, created, session } = await openCall(t, agent);
+  assert.deepEqual(Object.keys(created).sort(), ['call_id', 'channels', 'sample_rate', 'session_id', 'type']);
+  assert.match(created.session_id, /^sess_[0-9a-f]+$/);
+  assert.match(created.call_id, /^CALL-\d{13}-[0-9a-f]{6}$/);
+  assert.equal(created.sample_rate, RATE);
+  assert.equal(created.channels, 1);
+  assert.equal(session.callId, created.call_id);
+  const { skipped } = await client.sync();
+  assert.deepEqual(skipped, [], 'no greeting');
+});
+
+// ---------------------------------------------------------------------------------------------
+// speaking
+
+test('the greeting streams start, 40 ms audio, cumulative captions in realtime, transcript, stop', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const greeting = 'Hi there, friend.';
+  const { client, session } = await openCall(t, agent, { variables: { greeting } });
+  const { frame: start } = await client.next('agent_start_talking');
+  const startedAt = performance.now();
+  assert.match(start.timestamp, TIMESTAMP);
+  const { frame: final, skipped } = await client.next(isFinal('assistant'));
+  const elapsed = performance.now() - startedAt;
+  assert.equal(final.text, greeting);
+  assertCumulative(deltasOf(skipped), greeting);
+  assert.deepEqual(deltasOf(skipped), ['Hi', 'Hi there,', 'Hi there, friend.']);
+
+  const audio = skipped.filter((frame) => frame.type === 'output_audio.delta');
+  assert.ok(skipped.findIndex((frame) => frame.type === 'output_audio.delta') < skipped.findIndex((frame) => frame.type === 'transcript.delta'));
+  for (const chunk of audio) assert.equal(decodeAudio(chunk), 960, 'every chunk is 40 ms at 24 kHz');
+  const expectedMs = Math.ceil(synthesizeSpeech(greeting, RATE).durationMs / 40) * 40;
+  assert.equal(audio.length * 40, expectedMs);
+  assert.ok(elapsed >= expectedMs - 30, `the final transcript waits for realtime playback (${elapsed} ms)`);
+
+  const { frame: stop, skipped: between } = await client.next('agent_stop_talking');
+  assert.deepEqual(between, []);
+  assert.match(stop.timestamp, TIMESTAMP);
+  assert.equal(session.audioSentMs, expectedMs);
+});
+
+test('without a greeting variable the agent speaks its default greeting', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client } = await openCall(t, agent, { variables: {} });
+  const { frame } = await client.next((f) => f.type === 'transcript.delta');
+  assert.deepEqual(frame, { type: 'transcript.delta', role: 'assistant', text: 'Hello!' });
+  await client.next((f) => f.type === 'transcript.delta' && f.text === "Hello! I'm");
+});
+
+test('a spoken turn gets a user transcript and an echo reply', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent);
+  const speech = synthesizeSpeech('Hello agent, please repeat this.', RATE);
+  const input = new Int16Array(speech.pcm.length + 0.2 * RATE + 0.8 * RATE);
+  input.set(speech.pcm, 0.2 * RATE);
+  const frames = sendAudio(client, input);
+
+  const { frame: userFinal, skipped: userCaptions } = await client.next(isFinal('user'));
+  const live = deltasOf(userCaptions, 'user');
+  assert.ok(live.length >= 3, 'live captions while the user speaks');
+  for (const text of live) assert.match(text, /^\(speaking, \d+\.\d s\)$/);
+  const seconds = (speech.durationMs / 1000).toFixed(1);
+  assert.equal(userFinal.text, `(${seconds} s of speech)`);
+
+  await client.next('agent_start_talking');
+  const { frame: reply, skipped } = await client.next(isFinal('assistant'));
+  assert.equal(reply.text, `You said: (echo of ${seconds} s)`);
+  assertCumulative(deltasOf(skipped), reply.text);
+  const audioMs = skipped.filter((frame) => frame.type === 'output_audio.delta').length * 40;
+  assert.ok(audioMs > speech.durationMs, 'the reply holds the echoed speech');
+  await client.next('agent_stop_talking');
+
+  assert.equal(session.turns, 1);
+  assert.equal(session.appendFrames, frames);
+  assert.deepEqual(session.frameSamples, { 480: frames });
+  assert.ok(session.maxInputRms >= 0.1 && session.maxInputRms <= 0.3, `maxInputRms ${session.maxInputRms}`);
+  assert.equal(session.audioSentMs, audioMs);
+});
+
+test('speech during the agent turn interrupts it and the transcript keeps only what was heard', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { variables: { greeting: LONG_GREETING } });
+  await client.next((f) => f.type === 'transcript.delta' && f.text.split(' ').length === 3);
+  const word = synthesizeSpeech('Stop', RATE).pcm;
+  sendAudio(client, word.subarray(0.02 * RATE, 0.12 * RATE)); // 100 ms from the middle of a word
+
+  await client.next('interruption');
+  const beforeInterruption = client.frames.slice(0, client.cursor);
+  assert.ok(!beforeInterruption.some((frame) => frame.type === 'agent_stop_talking'));
+  const { frame: heard, skipped } = await client.next(isFinal('assistant'));
+  assert.deepEqual(skipped, [], 'the truncated transcript follows the interruption at once');
+  const captions = deltasOf(beforeInterruption);
+  assert.ok(LONG_GREETING.startsWith(heard.text), `"${heard.text}" is a prefix of the greeting`);
+  assert.ok(heard.text.length < LONG_GREETING.length);
+  assert.ok(heard.text.startsWith(captions.at(-1)), 'it holds at least the words already captioned');
+
+  const { skipped: after } = await client.sync();
+  assert.ok(
+    !after.some((frame) => ['output_audio.delta', 'transcript.delta', 'agent_stop_talking'].includes(frame.type) && frame.role !== 'user'),
+    `nothing more of the interrupted turn: ${after.map((f) => f.type)}`,
+  );
+  assert.equal(session.interruptions, 1);
+  assert.ok(session.audioSentMs < synthesizeSpeech(LONG_GREETING, RATE).durationMs);
+});
+
+test('typed text during the agent turn interrupts it, and a voice call answers it aloud', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { variables: { greeting: LONG_GREETING } });
+  await client.next('output_audio.delta');
+  client.send({ type: 'input_text.send', text: 'How are you?' });
+  await client.next('interruption');
+  const { frame: heard } = await client.next(isFinal('assistant'));
+  assert.ok(LONG_GREETING.startsWith(heard.text));
+
+  await client.next('agent_start_talking');
+  const { frame: reply, skipped } = await client.next(isFinal('assistant'));
+  assert.equal(reply.text, 'You wrote: How are you?');
+  assertCumulative(deltasOf(skipped), reply.text);
+  assert.ok(skipped.some((frame) => frame.type === 'output_audio.delta'));
+  await client.next('agent_stop_talking');
+  assert.deepEqual(session.textInputs, ['How are you?']);
+  assert.equal(session.interruptions, 1);
+});
+
+test('chat mode answers in text only', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { mode: 'chat', variables: {} });
+  const { skipped: quiet } = await client.sync();
+  assert.deepEqual(quiet, [], 'no greeting in chat');
+
+  client.send({ type: 'input_text.send', text: 'hello there agent' });
+  const { frame: start } = await client.next('agent_start_talking');
+  assert.match(start.timestamp, TIMESTAMP);
+  const { frame: reply, skipped } = await client.next(isFinal('assistant'));
+  assert.equal(reply.text, 'You wrote: hello there agent');
+  assert.deepEqual(deltasOf(skipped), ['You', 'You wrote:', 'You wrote: hello', 'You wrote: hello there', 'You wrote: hello there agent']);
+  await client.next('agent_stop_talking');
+
+  client.send({ type: 'input_audio_buffer.append', audio: base64Pcm(new Int16Array(480)) });
+  const { frame: error } = await client.next('error');
+  assert.equal(error.code, 'invalid_event');
+  assert.ok(!client.types().includes('output_audio.delta'));
+  assert.equal(session.audioSentMs, 0);
+  assert.equal(session.appendFrames, 0);
+});
+
+test('"Goodbye." in chat ends the session', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { mode: 'chat' });
+  client.send({ type: 'input_text.send', text: '  Goodbye. ' });
+  const { frame: reply } = await client.next(isFinal('assistant'));
+  assert.equal(reply.text, 'Goodbye!');
+  await client.next('agent_stop_talking');
+  const { frame: closed, skipped } = await client.next('session.closed');
+  assert.deepEqual(skipped, []);
+  assert.deepEqual(closed, { type: 'session.closed', reason: 'ended' });
+  assert.equal((await client.closed).code, 1000);
+  assert.equal(session.closeReason, 'ended');
+});
+
+test('"bye" in a voice call is answered aloud, then the session ends', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent);
+  client.send({ type: 'input_text.send', text: 'bye!' });
+  const { frame: reply, skipped } = await client.next(isFinal('assistant'));
+  assert.equal(reply.text, 'Goodbye!');
+  assert.ok(skipped.some((frame) => frame.type === 'output_audio.delta'));
+  await client.next('agent_stop_talking');
+  const { frame: closed } = await client.next('session.closed');
+  assert.equal(closed.reason, 'ended');
+  assert.equal((await client.closed).code, 1000);
+  assert.equal(session.closeReason, 'ended');
+  assert.ok(session.closedAt >= session.openedAt);
+});
+
+test('session.close is answered with session.closed (client_requested) and close code 1000', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent);
+  client.send({ type: 'session.close' });
+  const { frame } = await client.next('session.closed');
+  assert.deepEqual(frame, { type: 'session.closed', reason: 'client_requested' });
+  assert.equal((await client.closed).code, 1000);
+  assert.equal(session.closeReason, 'client_requested');
+  assert.equal(typeof session.closedAt, 'number');
+});
+
+test('a client that just closes the socket is recorded as websocket_closed', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { variables: { greeting: LONG_GREETING } });
+  await client.next('output_audio.delta');
+  client.ws.close();
+  await client.closed;
+  // The server sees the close on its own schedule: poll its record briefly.
+  for (let i = 0; i < 100 && session.closeReason === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(session.closeReason, 'websocket_closed');
+});
+
+test('malformed, unknown and binary frames get invalid_event and the session carries on', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent);
+  const bad = [
+    'not json',
+    '[1,2,3]',
+    'null',
+    '"text"',
+    JSON.stringify({}),
+    JSON.stringify({ type: 42 }),
+    JSON.stringify({ type: 'response.create' }),
+    JSON.stringify({ type: 'input_audio_buffer.append' }),
+    JSON.stringify({ type: 'input_audio_buffer.append', audio: '' }),
+    JSON.stringify({ type: 'input_audio_buffer.append', audio: 7 }),
+    JSON.stringify({ type: 'input_audio_buffer.append', audio: '@@not base64@@' }),
+    JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AAA' }),
+    JSON.stringify({ type: 'input_audio_buffer.append', audio: 'AA==' }), // one byte: not PCM16
+    JSON.stringify({ type: 'input_text.send' }),
+    JSON.stringify({ type: 'input_text.send', text: '   ' }),
+    JSON.stringify({ type: 'input_text.send', text: 'x'.repeat(4001) }),
+  ];
+  for (const frame of bad) {
+    client.send(frame);
+    const { frame: error, skipped } = await client.next('error');
+    assert.deepEqual(skipped, []);
+    assert.equal(error.code, 'invalid_event', frame.slice(0, 40));
+    assert.equal(typeof error.message, 'string');
+    assert.ok(error.message.length > 0);
+  }
+  client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  assert.equal((await client.next('error')).frame.code, 'invalid_event');
+
+  // Accepted no-ops, then proof the session still works.
+  client.send({ type: 'input_audio_buffer.commit' });
+  client.send({ type: 'session.update', tools: [] });
+  client.send({ type: 'input_text.send', text: 'still there?' });
+  const { frame: reply, skipped } = await client.next(isFinal('assistant'));
+  assert.ok(!skipped.some((frame) => frame.type === 'error'));
+  assert.equal(reply.text, 'You wrote: still there?');
+  assert.equal(session.invalidEvents, bad.length + 1);
+  assert.equal(session.appendFrames, 0);
+});
+
+test('append frames are counted with a histogram of their sizes', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent);
+  sendAudio(client, new Int16Array(480 * 5), 480);
+  sendAudio(client, new Int16Array(960 * 3), 960);
+  sendAudio(client, new Int16Array(2400), 2400);
+  client.send({ type: 'input_audio_buffer.append', audio: 'AA==' });
+  await client.sync();
+  assert.equal(session.appendFrames, 9);
+  assert.deepEqual(session.frameSamples, { 480: 5, 960: 3, 2400: 1 });
+  assert.equal(session.maxInputRms, 0);
+  assert.equal(session.turns, 0);
+  assert.equal(session.invalidEvents, 2);
+  assert.deepEqual(JSON.parse(JSON.stringify(session)), session, 'the stats are plain JSON');
+});
+
+// ---------------------------------------------------------------------------------------------
+// lifecycle
+
+test('close() ends every session with 1001 and stops the server', TIMEOUT, async (t) => {
+  const agent = await LocalAgent.start();
+  const registerUrl = `${agent.restBaseUrl}/conversation/register-call`;
+  const first = await openCall(t, agent, { variables: { greeting: LONG_GREETING } });
+  const second = await openCall(t, agent, { mode: 'chat' });
+  await first.client.next('output_audio.delta');
+  const closing = agent.close();
+  assert.equal(agent.close(), closing, 'a second call returns the same promise');
+  await closing;
+  assert.equal((await first.client.closed).code, 1001);
+  assert.equal((await second.client.closed).code, 1001);
+  assert.deepEqual(
+    agent.sessions.map((s) => s.closeReason),
+    ['server_shutdown', 'server_shutdown'],
+  );
+  await assert.rejects(fetch(registerUrl, { method: 'POST' }));
+});
+
+test('attached to a shared server, the agent leaves other requests and upgrades alone', TIMEOUT, async (t) => {
+  const other = new WebSocketServer({ noServer: true });
+  const server = createServer((req, res) => {
+    if (agent.handleRequest(req, res)) return;
+    res.end('app');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/other') other.handleUpgrade(req, socket, head, (ws) => ws.send('other'));
+  });
+  const agent = LocalAgent.attach(server, { greeting: '' });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    await agent.close();
+    for (const ws of other.clients) ws.terminate();
+    other.close();
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    });
+  });
+
+  assert.equal(await (await fetch(`${agent.origin}/hello`)).text(), 'app');
+  const { client } = await openCall(t, agent);
+  assert.equal(agent.sessions.length, 1);
+
+  const otherSocket = new WebSocket(`ws://127.0.0.1:${server.address().port}/other`);
+  t.after(() => otherSocket.terminate());
+  const [message] = await new Promise((resolve, reject) => {
+    otherSocket.once('message', (...args) => resolve(args));
+    otherSocket.once('error', reject);
+  });
+  assert.equal(String(message), 'other');
+
+  await agent.close();
+  assert.equal((await client.closed).code, 1001);
+  assert.ok(server.listening, 'the shared server keeps running');
+  assert.equal(await (await fetch(`${agent.origin}/hello`)).text(), 'app');
+});
+
+test('the log never receives a token or the key', TIMEOUT, async (t) => {
+  const lines = [];
+  const agent = await startAgent(t, { log: (line) => lines.push(line) });
+  const token = await mintToken(agent);
+  const client = await Client.open(`${agent.connectUrl}?token=${token}`);
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${token}`), /HTTP 401/);
+  await registerCall(agent, { agent_id: 'a' }, { key: 'sk_guess' });
+  client.send({ type: 'session.close' });
+  await client.closed;
+  await agent.close();
+  assert.ok(lines.length >= 5, lines.join('\n'));
+  for (const line of lines) {
+    assert.ok(!line.includes(token) && !line.includes('wct_') && !line.includes('sk_'), line);
+  }
+});
+
+test('invalid options are rejected', async () => {
+  await assert.rejects(LocalAgent.start({ port: -1 }), RangeError);
+  await assert.rejects(LocalAgent.start({ apiKey: '' }), RangeError);
+  await assert.rejects(LocalAgent.start({ speechThreshold: 2 }), RangeError);
+  assert.throws(() => LocalAgent.attach(createServer(), { sampleRate: 1 }), RangeError);
+});
