@@ -5,7 +5,7 @@
  * `N passed, N failed` line for both.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,6 +47,7 @@ if (!run('npm', ['run', '--silent', 'build'])) gateFailed('build failed');
 step('type-check');
 if (!run('npm', ['run', '--silent', 'lint:types'])) gateFailed('type-check failed');
 
+mkdirSync(generated, { recursive: true });
 rmSync(`${generated}/browser-results.json`, { force: true });
 
 // 4. Node tests (server side, manifest drift).
