@@ -11,7 +11,8 @@ export const STRINGS = {
   endChat: 'End chat',
   connecting: 'Connecting…',
   cancel: 'Cancel',
-  mute: 'Mute microphone',
+  mute: 'Mute',
+  muteLabel: 'Mute microphone',
   status: {
     disconnected: 'Ready to talk',
     disconnectedChat: 'Ready to chat',

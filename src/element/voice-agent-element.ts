@@ -220,6 +220,7 @@ export class VoiceAgentElement extends LitElement {
       part="mute-button"
       class="mute-button"
       type="button"
+      aria-label=${STRINGS.muteLabel}
       aria-pressed=${this.muted ? 'true' : 'false'}
       @click=${this.handleMuteClick}
     >
@@ -232,9 +233,11 @@ export class VoiceAgentElement extends LitElement {
     return html`
       <ol part="transcript" class="transcript" aria-label=${STRINGS.transcriptLabel} ?hidden=${transcript.length === 0}>
         ${transcript.map(
-          (entry) => html`<li part="message message-${entry.role}" class="message ${entry.final ? '' : 'live'}">
-            <span class="speaker">${entry.role === 'user' ? STRINGS.you : STRINGS.agent}:</span>${entry.text}
-          </li>`,
+          (entry) =>
+            html`<li part="message message-${entry.role}" class="message ${entry.final ? '' : 'live'}">
+              <span class="speaker">${entry.role === 'user' ? STRINGS.you : STRINGS.agent}:</span>
+              <span class="text">${entry.text}</span>
+            </li>`,
         )}
       </ol>
       ${lastReply ? html`<p class="visually-hidden" aria-live="polite">${lastReply.text}</p>` : nothing}

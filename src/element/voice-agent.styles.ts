@@ -35,6 +35,8 @@ export const styles = css`
 
   .base {
     display: grid;
+    /* minmax(0, …): long words and the text field shrink to the frame instead of widening it. */
+    grid-template-columns: minmax(0, 1fr);
     gap: 0.5rem;
     min-width: 16rem;
     padding: 0.75rem;
@@ -50,6 +52,7 @@ export const styles = css`
 
   button {
     font: inherit;
+    white-space: nowrap;
     cursor: pointer;
     border-radius: var(--_button-radius);
     padding: 0.55rem 1.1rem;
@@ -128,6 +131,8 @@ export const styles = css`
   .message {
     line-height: 1.4;
     overflow-wrap: anywhere;
+  }
+  .message .text {
     white-space: pre-wrap;
   }
   .message.live {
@@ -135,7 +140,6 @@ export const styles = css`
   }
   .speaker {
     font-weight: 600;
-    margin-inline-end: 0.35em;
   }
 
   .text-form {

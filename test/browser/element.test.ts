@@ -135,7 +135,7 @@ describe('<voice-agent>', () => {
       const deltas = events.filter((e) => e.type === 'va-transcript' && e.detail.role === 'assistant' && !e.detail.final);
       expect(deltas.length).to.be.at.least(3);
       expect(parts(el, 'message').map((m) => m.getAttribute('part'))).to.deep.equal(['message message-user', 'message message-assistant']);
-      expect(part(el, 'message-assistant')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(`Agent:${detail.text}`);
+      expect(part(el, 'message-assistant')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(`Agent: ${detail.text}`);
       await expect(el).to.be.accessible();
     });
 
