@@ -107,6 +107,19 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     await waitUntil(() => target.outputLevel > 0.3, 'early audio is played', { timeout: 3000 });
   });
 
+  it('counts an underrun when a reply runs dry and resumes within half a second, not at its natural end', async () => {
+    const target = engine({ prebufferMs: 20 });
+    await target.start(24000);
+    const chunk = () => Int16Array.from({ length: 2400 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 300 * i) / 24000)));
+    target.enqueue(chunk()); // 100 ms, then the network "stalls"
+    await waitUntil(() => target.playbackStats.playing, 'playback starts');
+    await waitUntil(() => !target.playbackStats.playing, 'the queue runs dry');
+    target.enqueue(chunk()); // more of the same reply arrives: that gap was an underrun
+    await waitUntil(() => target.playbackStats.playing && target.playbackStats.underruns === 1, 'the gap is counted');
+    await waitUntil(() => !target.playbackStats.playing, 'the reply ends');
+    expect(target.playbackStats.underruns).to.equal(1);
+  });
+
   it('stops the microphone and closes the context on close, and stays closed', async () => {
     const target = engine();
     await target.openMicrophone();
