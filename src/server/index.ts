@@ -9,7 +9,9 @@
 export { createTokenHandler } from './token-handler.js';
 export type { TokenErrorCode, TokenHandler, TokenHandlerOptions, VoiceTokenResponse } from './token-handler.js';
 export { LocalAgent } from './local-agent.js';
-export type { CallMode, LocalAgentOptions, SessionStats } from './local-agent.js';
+export type { LocalAgentOptions } from './local-agent.js';
+export type { SessionStats } from './agent-session.js';
+export type { CallMode } from './call-grant.js';
 export type { CallVariables } from './http-util.js';
 export { TurnDetector, frameRms } from './turn-detector.js';
 export type { TurnDetectorOptions, TurnEvent } from './turn-detector.js';
