@@ -13,7 +13,7 @@ import {
   type SessionStatus,
   type TranscriptEntry,
 } from './session-types.js';
-import { isWebSocketUrl, type TokenProvider } from './token.js';
+import { isWebSocketUrl, type SessionCredentials, type TokenProvider, type TokenRequest } from './token.js';
 
 export interface SessionConfig {
   agentId: string;
@@ -180,14 +180,16 @@ export class VoiceSession {
     this.update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false });
     this.setStatus('connecting');
     try {
-      // Synchronous up to here: the AudioContext is created inside the user's gesture.
+      // A status listener may have stopped the session already; then nothing may be opened.
+      signal.throwIfAborted();
+      // No await before this point: the AudioContext is created inside the user's gesture.
       if (config.mode === 'webcall') {
         this.audio = this.deps.createAudio({ ...config.audio, muted: this.snapshotValue.muted });
         await this.audio.openMicrophone(signal);
         signal.throwIfAborted();
       }
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
-      const credentials = await config.tokenProvider(request, signal);
+      const credentials = await this.fetchCredentials(request, signal);
       signal.throwIfAborted();
       const serverUrl = credentials.url ?? config.serverUrl;
       if (!isWebSocketUrl(serverUrl)) {
@@ -217,6 +219,23 @@ export class VoiceSession {
       if (signal.aborted || isAbortError(error)) return;
       await this.end('error', toVoiceAgentError(error, 'socket-failed'));
     }
+  }
+
+  /** Any token provider's failure is a `token-failed`; so is a provider that hands over a secret key. */
+  private async fetchCredentials(request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
+    let credentials: SessionCredentials;
+    try {
+      credentials = await this.config.tokenProvider(request, signal);
+    } catch (error) {
+      throw isAbortError(error) ? error : toVoiceAgentError(error, 'token-failed');
+    }
+    if (typeof credentials?.token !== 'string' || credentials.token === '') {
+      throw new VoiceAgentError('token-failed', 'The token provider returned no token.');
+    }
+    if (credentials.token.startsWith('sk_')) {
+      throw new VoiceAgentError('token-failed', 'The token provider returned a secret API key (sk_…) instead of a short-lived token; it was not used.');
+    }
+    return credentials;
   }
 
   private waitForSessionStart(): Promise<SessionInfo> {

@@ -233,6 +233,40 @@ describe('VoiceSession', () => {
     expect(ctx.session.snapshot.error?.code).to.equal('mic-denied');
   });
 
+  it('reports any token provider failure as token-failed, and refuses a secret key from one', async () => {
+    for (const tokenProvider of [
+      async () => {
+        throw new TypeError('provider bug');
+      },
+      async () => ({ token: 'sk_live_123' }),
+      async () => ({ token: '' }),
+    ]) {
+      const ctx = setup({ tokenProvider });
+      await ctx.session.start();
+      expect(ctx.errors().map((e) => e.code)).to.deep.equal(['token-failed']);
+      expect(ctx.deps.sockets).to.have.length(0);
+      expect(JSON.stringify(ctx.errors().map((e) => e.message))).not.to.contain('sk_live_123');
+    }
+  });
+
+  it('opens nothing when a status listener stops the session as it starts', async () => {
+    let created = 0;
+    const ctx = setup();
+    const createAudio = ctx.deps.createAudio;
+    ctx.deps.createAudio = (options) => {
+      created++;
+      return createAudio(options);
+    };
+    ctx.session.subscribe((event) => {
+      if (event.type === 'status' && event.status === 'connecting') void ctx.session.stop();
+    });
+    await ctx.session.start();
+    expect(created).to.equal(0);
+    expect(ctx.tokens).to.deep.equal([]);
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+    expect(ctx.errors()).to.deep.equal([]);
+  });
+
   it('refuses a token endpoint url that is not a WebSocket URL', async () => {
     const ctx = setup({ tokenProvider: async () => ({ token: 'wct_1', url: 'javascript:alert(1)' }) });
     await ctx.session.start();
