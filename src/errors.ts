@@ -7,7 +7,7 @@ export type VoiceAgentErrorCode =
   | 'config-invalid'
   /** The user or the browser refused the microphone (including an iframe without `allow="microphone"`). */
   | 'mic-denied'
-  /** No microphone could be opened (none present, in use elsewhere, or an insecure page). */
+  /** No microphone could be opened (none present, in use elsewhere, an insecure page), or it stopped during the call. */
   | 'mic-unavailable'
   /** The AudioContext or its worklets could not start. */
   | 'audio-failed'

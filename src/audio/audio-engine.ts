@@ -80,6 +80,7 @@ export class AudioEngine {
   private meterBuffer?: Float32Array<ArrayBuffer>;
   private pendingAudio: Int16Array[] = [];
   private readonly frameListeners = new Set<FrameListener>();
+  private readonly microphoneLostListeners = new Set<() => void>();
   private muted: boolean;
   private closed = false;
   private readonly stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, overflowSamples: 0 };
@@ -121,7 +122,11 @@ export class AudioEngine {
       throw new VoiceAgentError('audio-failed', 'The audio engine was closed while the microphone opened.');
     }
     this.stream = stream;
-    for (const track of stream.getAudioTracks()) track.enabled = !this.muted;
+    for (const track of stream.getAudioTracks()) {
+      track.enabled = !this.muted;
+      // Fired when the device goes away or access is withdrawn (never for our own stop()).
+      track.addEventListener('ended', this.handleTrackEnded);
+    }
   }
 
   /** Builds the audio graph for a session at `sampleRate` (the rate on the wire, both ways). */
@@ -179,6 +184,12 @@ export class AudioEngine {
     for (const pcm of queued) this.enqueue(pcm);
   }
 
+  /** Called once if the microphone stops during the call: unplugged, or access withdrawn. */
+  onMicrophoneLost(listener: () => void): () => void {
+    this.microphoneLostListeners.add(listener);
+    return () => this.microphoneLostListeners.delete(listener);
+  }
+
   /** Subscribes to captured frames: mono PCM16 at the session rate, `frameMs` each. */
   onFrame(listener: FrameListener): () => void {
     this.frameListeners.add(listener);
@@ -233,9 +244,13 @@ export class AudioEngine {
     if (this.closed) return;
     this.closed = true;
     this.frameListeners.clear();
+    this.microphoneLostListeners.clear();
     this.pendingAudio = [];
     this.removeGestureListeners();
-    if (this.stream) stopTracks(this.stream);
+    if (this.stream) {
+      for (const track of this.stream.getAudioTracks()) track.removeEventListener('ended', this.handleTrackEnded);
+      stopTracks(this.stream);
+    }
     for (const node of [this.source, this.capture, this.playback, this.inputMeter, this.outputMeter]) node?.disconnect();
     if (this.capture) this.capture.port.onmessage = null;
     if (this.playback) this.playback.port.onmessage = null;
@@ -251,6 +266,13 @@ export class AudioEngine {
     for (let i = 0; i < buffer.length; i++) sum += buffer[i] * buffer[i];
     return Math.sqrt(sum / buffer.length);
   }
+
+  private readonly handleTrackEnded = (): void => {
+    if (this.closed) return;
+    const listeners = [...this.microphoneLostListeners];
+    this.microphoneLostListeners.clear();
+    for (const listener of listeners) listener();
+  };
 
   private handleFrame(message: CaptureOutput): void {
     const pcm = new Int16Array(message.pcm);

@@ -36,6 +36,7 @@ export interface SessionAudio {
   openMicrophone(signal?: AbortSignal): Promise<void>;
   start(sampleRate: number, signal?: AbortSignal): Promise<void>;
   onFrame(listener: (pcm: Int16Array) => void): () => void;
+  onMicrophoneLost(listener: () => void): () => void;
   enqueue(pcm: Int16Array): void;
   interrupt(): void;
   setMuted(muted: boolean): void;
@@ -187,6 +188,7 @@ export class VoiceSession {
         this.audio = this.deps.createAudio({ ...config.audio, muted: this.snapshotValue.muted });
         await this.audio.openMicrophone(signal);
         signal.throwIfAborted();
+        this.detachers.push(this.audio.onMicrophoneLost(this.handleMicrophoneLost));
       }
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
       const credentials = await this.fetchCredentials(request, signal);
@@ -385,6 +387,12 @@ export class VoiceSession {
     } else {
       void this.end('error', new VoiceAgentError('connection-lost', `The connection to the agent was lost (code ${code}${suffix}).`, { closeCode: code }));
     }
+  };
+
+  private readonly handleMicrophoneLost = (): void => {
+    const error = new VoiceAgentError('mic-unavailable', 'The microphone stopped during the call (unplugged, or access withdrawn).');
+    if (this.pendingStart) this.pendingStart.reject(error);
+    else void this.end('error', error);
   };
 
   private readonly sendAudio = (pcm: Int16Array): void => {

@@ -167,6 +167,22 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     }
   });
 
+  it('tells when the microphone track ends on its own, but not when it closes itself', async () => {
+    const stream = toneStream(440, 0.5);
+    const target = engine({ getUserMedia: async () => stream });
+    let lost = 0;
+    target.onMicrophoneLost(() => lost++);
+    await target.openMicrophone();
+    await target.start(24000);
+    stream.getAudioTracks()[0].dispatchEvent(new Event('ended')); // what the browser fires on unplug
+    expect(lost).to.equal(1);
+    const quiet = engine({ getUserMedia: async () => toneStream(440, 0.5) });
+    quiet.onMicrophoneLost(() => lost++);
+    await quiet.openMicrophone();
+    await quiet.close();
+    expect(lost).to.equal(1);
+  });
+
   it('mutes by sending silence while keeping the frame cadence', async () => {
     const stream = toneStream(1000, 0.5);
     const target = engine({ getUserMedia: async () => stream, muted: true });

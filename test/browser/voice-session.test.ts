@@ -267,6 +267,16 @@ describe('VoiceSession', () => {
     expect(ctx.errors()).to.deep.equal([]);
   });
 
+  it('ends the call with mic-unavailable when the microphone goes away', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.audio.loseMicrophone();
+    await settle();
+    expect(ctx.errors().map((e) => [e.code, e.fatal])).to.deep.equal([['mic-unavailable', true]]);
+    expect(ctx.session.snapshot.status).to.equal('disconnected');
+    expect(ctx.events.at(-1)).to.deep.equal({ type: 'disconnect', reason: 'error' });
+  });
+
   it('refuses a token endpoint url that is not a WebSocket URL', async () => {
     const ctx = setup({ tokenProvider: async () => ({ token: 'wct_1', url: 'javascript:alert(1)' }) });
     await ctx.session.start();

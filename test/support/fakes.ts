@@ -53,6 +53,7 @@ export class FakeAudio implements SessionAudio {
   outputLevel = 0;
   micError?: Error;
   private frameListener?: (pcm: Int16Array) => void;
+  private microphoneLost?: () => void;
 
   async openMicrophone(): Promise<void> {
     this.log.push('mic');
@@ -65,6 +66,10 @@ export class FakeAudio implements SessionAudio {
     this.frameListener = listener;
     return () => (this.frameListener = undefined);
   }
+  onMicrophoneLost(listener: () => void): () => void {
+    this.microphoneLost = listener;
+    return () => (this.microphoneLost = undefined);
+  }
   enqueue(pcm: Int16Array): void {
     this.enqueued.push(pcm);
   }
@@ -76,6 +81,10 @@ export class FakeAudio implements SessionAudio {
   }
   async close(): Promise<void> {
     if (!this.log.includes('close')) this.log.push('close');
+  }
+  /** The device goes away, as when it is unplugged. */
+  loseMicrophone(): void {
+    this.microphoneLost?.();
   }
   /** Drives one captured frame, as the capture worklet would. */
   capture(pcm: Int16Array): void {
