@@ -30,16 +30,21 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
   process(inputs: Float32Array[][]): boolean {
     const channels = inputs[0];
     if (!channels || channels.length === 0) return true; // no input connected yet: stay alive
-    const length = channels[0].length;
-    const mono = length === this.mono.length ? this.mono : this.mono.subarray(0, Math.min(length, this.mono.length));
+    const { mono } = this;
+    const length = Math.min(channels[0].length, QUANTUM);
     if (channels.length === 1) {
-      mono.set(channels[0].subarray(0, mono.length));
+      const channel = channels[0];
+      for (let i = 0; i < length; i++) mono[i] = channel[i];
     } else {
-      mono.fill(0);
       const gain = 1 / channels.length;
-      for (const channel of channels) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] * gain;
+      for (let i = 0; i < length; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels.length; c++) sum += channels[c][i];
+        mono[i] = sum * gain;
+      }
     }
-    const n = this.resampler.process(mono, this.resampled);
+    // Render quanta are 128 frames today; a shorter one (a future render size) takes the rare view.
+    const n = this.resampler.process(length === QUANTUM ? mono : mono.subarray(0, length), this.resampled);
     for (let i = 0; i < n; i++) {
       this.frame[this.filled++] = this.resampled[i];
       if (this.filled === this.frame.length) this.flush();

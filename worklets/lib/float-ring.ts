@@ -27,22 +27,27 @@ export class FloatRing {
   /** Copies up to `count` samples in; returns how many fit. Never overwrites unread audio. */
   write(source: Float32Array, count = source.length): number {
     const n = Math.min(count, this.free);
-    const size = this.data.length;
-    const first = Math.min(n, size - this.writeIndex);
-    this.data.set(source.subarray(0, first), this.writeIndex);
-    if (n > first) this.data.set(source.subarray(first, n), 0);
-    this.writeIndex = (this.writeIndex + n) % size;
+    const { data } = this;
+    let index = this.writeIndex;
+    // Index loops, not subarray(): this runs on the audio thread and must not allocate.
+    for (let i = 0; i < n; i++) {
+      data[index] = source[i];
+      if (++index === data.length) index = 0;
+    }
+    this.writeIndex = index;
     return n;
   }
 
   /** Copies up to `count` samples into `target` from `offset`; returns how many were read. */
   read(target: Float32Array, offset = 0, count = target.length - offset): number {
     const n = Math.min(count, this.available);
-    const size = this.data.length;
-    const first = Math.min(n, size - this.readIndex);
-    target.set(this.data.subarray(this.readIndex, this.readIndex + first), offset);
-    if (n > first) target.set(this.data.subarray(0, n - first), offset + first);
-    this.readIndex = (this.readIndex + n) % size;
+    const { data } = this;
+    let index = this.readIndex;
+    for (let i = 0; i < n; i++) {
+      target[offset + i] = data[index];
+      if (++index === data.length) index = 0;
+    }
+    this.readIndex = index;
     return n;
   }
 

@@ -51,7 +51,7 @@ export class Resampler {
     let offset = 0;
     while (offset < input.length) {
       const n = Math.min(input.length - offset, history.length - this.length);
-      history.set(input.subarray(offset, offset + n), this.length);
+      for (let i = 0; i < n; i++) history[this.length + i] = input[offset + i]; // no subarray(): no allocation
       this.length += n;
       offset += n;
       while (Math.floor(this.position) + halfWidth < this.length) {
