@@ -37,7 +37,10 @@ async function call(variables: string, attrs: { contextSampleRate?: number } = {
   `);
   const events = recordEvents(el);
   const connected = nextEvent<CustomEvent>(el, 'va-connect');
+  const contexts = spies.contexts.length;
   part(el, 'call-button')!.click();
+  // Inside the click, before any await: iOS and Safari only start audio from a user gesture.
+  expect(spies.contexts.length, 'AudioContext created synchronously in the click').to.equal(contexts + 1);
   const { detail } = await connected;
   return { el, events, sessionId: detail.sessionId as string, detail };
 }
@@ -60,6 +63,8 @@ describe('webcall end to end (bundle + token endpoint + local agent)', () => {
     const stats = (await agentSession(sessionId))!;
     expect(Object.keys(stats.frameSamples)).to.deep.equal(['480']);
     expect(stats.variables).to.deep.equal({ greeting: '' });
+    const settings = spies.streams.at(-1)!.getAudioTracks()[0].getSettings();
+    expect([settings.echoCancellation, settings.noiseSuppression, settings.autoGainControl]).to.deep.equal([true, true, true]);
     expect(stats.agentId).to.equal('local-echo');
   });
 

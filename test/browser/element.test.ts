@@ -48,13 +48,12 @@ describe('<voice-agent>', () => {
 
   for (const [name, template, message] of [
     ['no token endpoint', html`<voice-agent></voice-agent>`, /token-endpoint/],
-    ['variables that are not a JSON object', html`<voice-agent token-endpoint="/api/voice-token" variables="{oops"></voice-agent>`, /JSON object/],
-    ['a variable that is not a string, number or boolean', html`<voice-agent token-endpoint="/api/voice-token" variables='{"a":{"b":1}}'></voice-agent>`, /"a"/],
-    ['an unknown mode', html`<voice-agent token-endpoint="/api/voice-token" mode="video"></voice-agent>`, /mode/],
+    ['variables that are not a JSON object', html`<voice-agent token-endpoint="/api/voice-token?probe=config" variables="{oops"></voice-agent>`, /JSON object/],
+    ['a variable that is not a string, number or boolean', html`<voice-agent token-endpoint="/api/voice-token?probe=config" variables='{"a":{"b":1}}'></voice-agent>`, /"a"/],
+    ['an unknown mode', html`<voice-agent token-endpoint="/api/voice-token?probe=config" mode="video"></voice-agent>`, /mode/],
   ] as const) {
     it(`reports config-invalid for ${name}, touching neither microphone nor network`, async () => {
       const el = await fixture<VoiceAgentElement>(template);
-      const tokenRequests = await serverCommand<number>('token-requests');
       const gum = spies.getUserMediaCalls;
       const error = nextEvent<CustomEvent>(el, 'va-error');
       part(el, 'call-button')!.click();
@@ -64,7 +63,7 @@ describe('<voice-agent>', () => {
       expect(detail.message).to.match(message);
       expect(el.status).to.equal('disconnected');
       expect(spies.getUserMediaCalls).to.equal(gum);
-      expect(await serverCommand<number>('token-requests')).to.equal(tokenRequests);
+      expect(await serverCommand<number>('token-requests', { probe: 'config' })).to.equal(0);
       await el.updateComplete;
       expect(part(el, 'error')!.textContent).to.contain('not set up correctly');
       expect(states(el)).to.deep.equal(['error']);
@@ -72,12 +71,11 @@ describe('<voice-agent>', () => {
   }
 
   it('does not connect when va-before-connect is cancelled', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
-    const tokenRequests = await serverCommand<number>('token-requests');
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token?probe=cancelled"></voice-agent>`);
     el.addEventListener('va-before-connect', (e) => e.preventDefault());
     await el.start();
     expect(el.status).to.equal('disconnected');
-    expect(await serverCommand<number>('token-requests')).to.equal(tokenRequests);
+    expect(await serverCommand<number>('token-requests', { probe: 'cancelled' })).to.equal(0);
   });
 
   it('lets va-before-connect listeners edit the call settings', async () => {
@@ -110,11 +108,11 @@ describe('<voice-agent>', () => {
   });
 
   it('starts only one session however often it is clicked', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
-    const before = await serverCommand<number>('agent-session-count');
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="only-once" mode="chat" token-endpoint="/api/voice-token?probe=once"></voice-agent>`);
     await Promise.all([el.start(), el.start(), el.start()]);
     expect(el.status).to.equal('connected');
-    expect(await serverCommand<number>('agent-session-count')).to.equal(before + 1);
+    expect(await serverCommand<number>('token-requests', { probe: 'once' })).to.equal(1);
+    expect(await serverCommand<number>('agent-session-count', { agentId: 'only-once' })).to.equal(1);
     expect(states(el)).to.deep.equal(['connected']);
   });
 

@@ -21,7 +21,8 @@ const state = {
   /** @type {((req: import('http').IncomingMessage, res: import('http').ServerResponse) => Promise<void>) | undefined} */ tokenHandler: undefined,
   closedPort: 0,
   /** Requests made under /single/, with their status. */ singleRequests: [],
-  tokenRequests: 0,
+  /** Token requests per `probe` query value, so each test counts only its own. */
+  tokenRequests: new Map(),
 };
 
 export function agentTestServer() {
@@ -47,13 +48,13 @@ export function agentTestServer() {
         case 'agent-session':
           return state.agent.sessions.find((s) => s.sessionId === payload.sessionId) ?? null;
         case 'agent-session-count':
-          return state.agent.sessions.length;
+          return state.agent.sessions.filter((s) => s.agentId === payload.agentId).length;
         case 'fault-connections':
           return [...state.fault.connections];
         case 'single-requests':
           return [...state.singleRequests];
         case 'token-requests':
-          return state.tokenRequests;
+          return state.tokenRequests.get(payload.probe) ?? 0;
         default:
           return undefined;
       }
@@ -64,14 +65,16 @@ export function agentTestServer() {
 /** Koa middleware for the HTTP routes above. */
 export async function agentTestRoutes(ctx, next) {
   const { path } = ctx;
+  if (path === '/api/voice-token' || path.startsWith('/api/token/')) {
+    const probe = ctx.query.probe ?? '';
+    state.tokenRequests.set(probe, (state.tokenRequests.get(probe) ?? 0) + 1);
+  }
   if (path === '/api/voice-token') {
-    state.tokenRequests++;
     ctx.respond = false;
     await state.tokenHandler(ctx.req, ctx.res);
     return;
   }
   if (path.startsWith('/api/token/')) {
-    state.tokenRequests++;
     return failingTokenEndpoint(ctx, path.slice('/api/token/'.length));
   }
   if (path.startsWith('/single/')) {
