@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
-import type { CallGrant, CallMode } from './call-grant.js';
+import type { CallGrant } from './call-grant.js';
+import type { SessionStats } from './call-types.js';
 import { parseJsonObject } from './http-util.js';
-import type { CallVariables } from './http-util.js';
 import { Playback } from './playback.js';
 import { MAX_TEXT_LENGTH } from './protocol.js';
 import type { ServerEvent } from './protocol.js';
@@ -15,40 +15,6 @@ import type { TurnEvent } from './turn-detector.js';
 import { spokenUtterance, writtenUtterance } from './utterance.js';
 import type { Echo } from './utterance.js';
 import { decodePcm16 } from './voice.js';
-
-/** What the agent recorded about one session. A plain, JSON-serialisable object, updated while the session runs. */
-export interface SessionStats {
-  /** `session_id` from `session.created`. */
-  sessionId: string;
-  /** `call_id` from `session.created` (`CALL-<ms>-<hex6>`). */
-  callId: string;
-  agentId: string;
-  mode: CallMode;
-  /** The call variables, reserved keys removed. */
-  variables: CallVariables;
-  /** Epoch ms. */
-  openedAt: number;
-  /** Epoch ms when the session ended. */
-  closedAt?: number;
-  /** `client_requested`, `ended` (the agent hung up), `websocket_closed` (the socket closed first) or `server_shutdown`. */
-  closeReason?: string;
-  /** Valid `input_audio_buffer.append` frames received (invalid ones count in `invalidEvents`). */
-  appendFrames: number;
-  /** Samples per received append frame → how many frames had that size. */
-  frameSamples: Record<string, number>;
-  /** Loudest input frame so far (RMS, linear). */
-  maxInputRms: number;
-  /** User turns committed by the turn detector. */
-  turns: number;
-  /** `interruption` events sent. */
-  interruptions: number;
-  /** Every `input_text.send` text, in order. */
-  textInputs: string[];
-  /** `error` events with code `invalid_event` sent. */
-  invalidEvents: number;
-  /** Agent audio sent, in ms. */
-  audioSentMs: number;
-}
 
 const GOODBYE = 'Goodbye!';
 const USER_DELTA_EVERY_MS = 300;

@@ -3,11 +3,8 @@
  * `register-call` body or, for a trusted (`sk_`) connection, from the WebSocket query string.
  */
 import { parseJsonObject, validateVariables } from './http-util.js';
-import type { CallVariables } from './http-util.js';
+import type { CallMode, CallVariables } from './call-types.js';
 import { MAX_TEXT_LENGTH } from './protocol.js';
-
-/** `webcall`: audio both ways (text also accepted). `chat`: text only. */
-export type CallMode = 'webcall' | 'chat';
 
 const MAX_AGENT_ID_LENGTH = 128;
 const VARIABLE_LIMITS = { maxKeys: 64, maxKeyLength: 128, maxStringLength: MAX_TEXT_LENGTH } as const;

@@ -3,9 +3,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-
-/** Per-call prompt variables, as Atoms accepts them. */
-export type CallVariables = Record<string, string | number | boolean>;
+import type { CallVariables } from './call-types.js';
 
 /** A request body read by {@link readBody}. */
 export type BodyResult = { ok: true; text: string } | { ok: false; reason: 'too_large' | 'aborted' };

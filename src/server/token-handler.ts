@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isPlainObject, parseJsonObject, readBody, sendJson, validateVariables } from './http-util.js';
-import type { CallVariables } from './http-util.js';
+import type { CallVariables } from './call-types.js';
 
 /** Settings for {@link createTokenHandler}. */
 export interface TokenHandlerOptions {

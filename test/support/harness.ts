@@ -6,6 +6,7 @@
 import { executeServerCommand } from '@web/test-runner-commands';
 import { waitUntil } from '@open-wc/testing';
 import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
+import type { SessionStats } from '../../src/server/call-types.js';
 
 export type { VoiceAgentElement };
 
@@ -88,23 +89,8 @@ export function parts(el: HTMLElement, name: string): HTMLElement[] {
   return [...el.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
 }
 
-export interface AgentSessionStats {
-  sessionId: string;
-  agentId: string;
-  mode: string;
-  variables: Record<string, unknown>;
-  appendFrames: number;
-  frameSamples: Record<string, number>;
-  maxInputRms: number;
-  turns: number;
-  interruptions: number;
-  textInputs: string[];
-  closeReason?: string;
-  audioSentMs: number;
-}
-
-export function agentSession(sessionId: string): Promise<AgentSessionStats | null> {
-  return executeServerCommand('agent-session', { sessionId }) as Promise<AgentSessionStats | null>;
+export function agentSession(sessionId: string): Promise<SessionStats | null> {
+  return executeServerCommand('agent-session', { sessionId }) as Promise<SessionStats | null>;
 }
 
 export function serverCommand<T>(command: string, payload?: unknown): Promise<T> {

@@ -1,0 +1,44 @@
+/**
+ * The local agent's plain data: what a call is, and what the agent records about one session. This
+ * module imports nothing, so code for any runtime (the browser tests among it) can use its types.
+ */
+
+/** `webcall`: audio both ways (text also accepted). `chat`: text only. */
+export type CallMode = 'webcall' | 'chat';
+
+/** Per-call prompt variables, as Atoms accepts them. */
+export type CallVariables = Record<string, string | number | boolean>;
+
+/** What the agent recorded about one session. A plain, JSON-serialisable object, updated while the session runs. */
+export interface SessionStats {
+  /** `session_id` from `session.created`. */
+  sessionId: string;
+  /** `call_id` from `session.created` (`CALL-<ms>-<hex6>`). */
+  callId: string;
+  agentId: string;
+  mode: CallMode;
+  /** The call variables, reserved keys removed. */
+  variables: CallVariables;
+  /** Epoch ms. */
+  openedAt: number;
+  /** Epoch ms when the session ended. */
+  closedAt?: number;
+  /** `client_requested`, `ended` (the agent hung up), `websocket_closed` (the socket closed first) or `server_shutdown`. */
+  closeReason?: string;
+  /** Valid `input_audio_buffer.append` frames received (invalid ones count in `invalidEvents`). */
+  appendFrames: number;
+  /** Samples per received append frame → how many frames had that size. */
+  frameSamples: Record<string, number>;
+  /** Loudest input frame so far (RMS, linear). */
+  maxInputRms: number;
+  /** User turns committed by the turn detector. */
+  turns: number;
+  /** `interruption` events sent. */
+  interruptions: number;
+  /** Every `input_text.send` text, in order. */
+  textInputs: string[];
+  /** `error` events with code `invalid_event` sent. */
+  invalidEvents: number;
+  /** Agent audio sent, in ms. */
+  audioSentMs: number;
+}
