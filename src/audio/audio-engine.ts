@@ -9,6 +9,7 @@ import {
   type PlaybackOptions,
   type PlaybackOutput,
 } from '../../worklets/messages.js';
+import { rms } from '../../worklets/lib/pcm16.js';
 import { WORKLET_NAMES, getDefaultWorkletSources, loadWorklet, type WorkletRoute, type WorkletSources } from './worklet-loader.js';
 
 export interface AudioEngineOptions {
@@ -262,9 +263,7 @@ export class AudioEngine {
     if (!meter) return 0;
     const buffer = (this.meterBuffer ??= new Float32Array(meter.fftSize));
     meter.getFloatTimeDomainData(buffer);
-    let sum = 0;
-    for (let i = 0; i < buffer.length; i++) sum += buffer[i] * buffer[i];
-    return Math.sqrt(sum / buffer.length);
+    return rms(buffer);
   }
 
   private readonly handleTrackEnded = (): void => {

@@ -1,6 +1,7 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { AudioEngine, type AudioEngineOptions } from '../../src/audio/audio-engine.js';
 import { VoiceAgentError } from '../../src/errors.js';
+import { amplitudeAt, pcmTone } from '../support/signals.js';
 
 const worklets = { baseUrl: '/dist/worklets/' };
 const engines: AudioEngine[] = [];
@@ -44,17 +45,6 @@ function concat(frames: Int16Array[]): Float32Array {
   return out;
 }
 
-function amplitudeAt(signal: Float32Array, frequency: number, rate: number): number {
-  let re = 0;
-  let im = 0;
-  for (let i = 0; i < signal.length; i++) {
-    const phase = (2 * Math.PI * frequency * i) / rate;
-    re += signal[i] * Math.cos(phase);
-    im -= signal[i] * Math.sin(phase);
-  }
-  return (2 * Math.hypot(re, im)) / signal.length;
-}
-
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.close()));
   await Promise.all(toneContexts.splice(0).map((c) => c.close()));
@@ -88,9 +78,7 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
   it('plays queued agent audio and silences it at once on interrupt', async () => {
     const target = engine();
     await target.start(24000);
-    const tone = new Int16Array(24000 * 2);
-    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(16384 * Math.sin((2 * Math.PI * 440 * i) / 24000));
-    target.enqueue(tone);
+    target.enqueue(pcmTone(440, 24000, 24000 * 2));
     await waitUntil(() => target.outputLevel > 0.3, 'agent audio reaches the output', { timeout: 3000 });
     expect(target.outputLevel).to.be.closeTo(0.5 / Math.SQRT2, 0.05);
     target.interrupt();
@@ -100,9 +88,7 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
 
   it('keeps agent audio that arrives before the graph exists and plays it once started', async () => {
     const target = engine();
-    const tone = new Int16Array(24000);
-    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(16384 * Math.sin((2 * Math.PI * 300 * i) / 24000));
-    target.enqueue(tone);
+    target.enqueue(pcmTone(300, 24000, 24000));
     await target.start(24000);
     await waitUntil(() => target.outputLevel > 0.3, 'early audio is played', { timeout: 3000 });
   });
@@ -110,7 +96,7 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
   it('counts an underrun when a reply runs dry and resumes within half a second, not at its natural end', async () => {
     const target = engine({ prebufferMs: 20 });
     await target.start(24000);
-    const chunk = () => Int16Array.from({ length: 2400 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 300 * i) / 24000)));
+    const chunk = () => pcmTone(300, 24000, 2400, 8000);
     target.enqueue(chunk()); // 100 ms, then the network "stalls"
     await waitUntil(() => target.playbackStats.playing, 'playback starts');
     await waitUntil(() => !target.playbackStats.playing, 'the queue runs dry');
