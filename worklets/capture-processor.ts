@@ -29,13 +29,18 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
 
   process(inputs: Float32Array[][]): boolean {
     const channels = inputs[0];
-    if (!channels || channels.length === 0) return true; // no input connected yet: stay alive
     const { mono } = this;
-    const length = Math.min(channels[0].length, QUANTUM);
-    if (channels.length === 1) {
+    let length = QUANTUM;
+    if (!channels || channels.length === 0) {
+      // An input without channels is silence: Firefox delivers a disabled (muted) track this way.
+      // The frames keep coming, so the agent hears the silence and can end the user's turn.
+      mono.fill(0);
+    } else if (channels.length === 1) {
+      length = Math.min(channels[0].length, QUANTUM);
       const channel = channels[0];
       for (let i = 0; i < length; i++) mono[i] = channel[i];
     } else {
+      length = Math.min(channels[0].length, QUANTUM);
       const gain = 1 / channels.length;
       for (let i = 0; i < length; i++) {
         let sum = 0;
