@@ -1,4 +1,4 @@
-import { VoiceAgentError, toVoiceAgentError } from '../errors.js';
+import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
 import {
   CAPTURE_PROCESSOR,
   PLAYBACK_PROCESSOR,
@@ -24,6 +24,11 @@ export interface AudioEngineOptions {
   /** Ring size of the player (default 30 s: servers may send a whole reply faster than realtime). */
   playbackCapacitySeconds?: number;
   muted?: boolean;
+  /**
+   * How long `start()` waits for the AudioContext to run (default 4 s). A context that never starts
+   * (autoplay blocked, no output device) fails the start with `audio-failed` instead of a silent call.
+   */
+  startTimeoutMs?: number;
   /** Injected for hosts without `navigator.mediaDevices` and for tests. */
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
 }
@@ -125,18 +130,16 @@ export class AudioEngine {
     this.stream = stream;
     for (const track of stream.getAudioTracks()) {
       track.enabled = !this.muted;
-      // Fired when the device goes away or access is withdrawn (never for our own stop()).
+      // Fired when the device goes away or access is withdrawn (never for our own stop()). Firefox
+      // hands some `ended` events only to `onended`, so both routes lead to the one handler.
       track.addEventListener('ended', this.handleTrackEnded);
+      track.onended = this.handleTrackEnded;
     }
   }
 
   /** Builds the audio graph for a session at `sampleRate` (the rate on the wire, both ways). */
   async start(sampleRate: number, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.modules;
-    } catch (error) {
-      throw toVoiceAgentError(error, 'audio-failed');
-    }
+    await this.whenReady(signal);
     signal?.throwIfAborted();
     if (this.closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
     const { context } = this;
@@ -183,6 +186,41 @@ export class AudioEngine {
     const queued = this.pendingAudio;
     this.pendingAudio = [];
     for (const pcm of queued) this.enqueue(pcm);
+  }
+
+  /** The worklets are loaded and the context runs, within `startTimeoutMs`; else `audio-failed`. */
+  private async whenReady(signal?: AbortSignal): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs ?? 4000;
+    const { context } = this;
+    let onStateChange: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const running = new Promise<void>((resolve) => {
+      onStateChange = () => {
+        if (context.state === 'running') resolve();
+      };
+      context.addEventListener('statechange', onStateChange);
+      onStateChange();
+    });
+    const failed = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const stuck = context.state === 'running' ? 'its worklets did not load' : `the AudioContext stayed "${context.state}"`;
+        reject(
+          new VoiceAgentError(
+            'audio-failed',
+            `Audio did not start within ${timeoutMs} ms (${stuck}): the browser blocked it (start calls from a click) or has no audio output device.`,
+          ),
+        );
+      }, timeoutMs);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    try {
+      await Promise.race([Promise.all([this.modules, running]), failed]);
+    } catch (error) {
+      throw isAbortError(error) ? error : toVoiceAgentError(error, 'audio-failed');
+    } finally {
+      clearTimeout(timer);
+      context.removeEventListener('statechange', onStateChange!);
+    }
   }
 
   /** Called once if the microphone stops during the call: unplugged, or access withdrawn. */
@@ -249,7 +287,10 @@ export class AudioEngine {
     this.pendingAudio = [];
     this.removeGestureListeners();
     if (this.stream) {
-      for (const track of this.stream.getAudioTracks()) track.removeEventListener('ended', this.handleTrackEnded);
+      for (const track of this.stream.getAudioTracks()) {
+        track.removeEventListener('ended', this.handleTrackEnded);
+        track.onended = null;
+      }
       stopTracks(this.stream);
     }
     for (const node of [this.source, this.capture, this.playback, this.inputMeter, this.outputMeter]) node?.disconnect();

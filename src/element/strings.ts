@@ -34,7 +34,7 @@ export const STRINGS = {
     'config-invalid': 'This widget is not set up correctly. If you run this site, check its token-endpoint and server-url.',
     'mic-denied': 'Microphone access is blocked. Allow it in your browser’s site settings, then try again.',
     'mic-unavailable': 'The microphone could not be used. Connect one, or close other apps using it, then try again.',
-    'audio-failed': 'Audio could not start in this browser. Reload the page and try again.',
+    'audio-failed': 'Sound could not start in this browser. Check that a speaker or headphones are connected, then start the call again.',
     'token-failed': 'The call could not be authorised right now. Please try again in a moment.',
     'socket-failed': 'The voice agent could not be reached. Check your connection and try again.',
     'session-timeout': 'The voice agent did not answer. Please try again.',
