@@ -58,6 +58,13 @@ export const styles = css`
     padding: 0.55rem 1.1rem;
     min-height: 2.5rem;
   }
+  @media (pointer: coarse) {
+    /* Finger-sized targets on touch screens (WCAG 2.5.5). */
+    button,
+    input {
+      min-height: 2.75rem;
+    }
+  }
   button:disabled {
     cursor: default;
     opacity: 0.6;
