@@ -10,8 +10,8 @@ import { parseJsonObject } from './http-util.js';
 import { Playback } from './playback.js';
 import { MAX_TEXT_LENGTH } from './protocol.js';
 import type { ServerEvent } from './protocol.js';
-import { TurnDetector } from './turn-detector.js';
-import type { TurnEvent } from './turn-detector.js';
+import { TurnDetector, addCorrelation, frameRms } from './turn-detector.js';
+import type { CorrelationSums, TurnEvent } from './turn-detector.js';
 import { spokenUtterance, writtenUtterance } from './utterance.js';
 import type { Echo } from './utterance.js';
 import { decodePcm16 } from './voice.js';
@@ -35,6 +35,7 @@ export class AgentSession {
   readonly closed: Promise<void>;
   private readonly detector: TurnDetector | undefined;
   private playback: Playback | undefined;
+  private readonly correlation: CorrelationSums = { energy: 0, lagged: 0 };
   private sinceUserDeltaMs = 0;
   private lastUserDelta = '';
   /** Saying goodbye: further input is recorded but neither answered nor allowed to interrupt. */
@@ -56,6 +57,7 @@ export class AgentSession {
       appendFrames: 0,
       frameSamples: {},
       maxInputRms: 0,
+      inputCorrelation: 0,
       turns: 0,
       interruptions: 0,
       textInputs: [],
@@ -139,6 +141,10 @@ export class AgentSession {
     const { stats } = this;
     stats.appendFrames++;
     stats.frameSamples[pcm.length] = (stats.frameSamples[pcm.length] ?? 0) + 1;
+    if (frameRms(pcm) >= this.settings.speechThreshold) {
+      addCorrelation(this.correlation, pcm);
+      stats.inputCorrelation = this.correlation.lagged / this.correlation.energy;
+    }
     const events = this.detector.push(pcm);
     stats.maxInputRms = this.detector.maxRms;
     for (const event of events) this.onTurnEvent(event);

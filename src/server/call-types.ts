@@ -31,6 +31,11 @@ export interface SessionStats {
   frameSamples: Record<string, number>;
   /** Loudest input frame so far (RMS, linear). */
   maxInputRms: number;
+  /**
+   * Lag-one autocorrelation of the loud input frames (−1..1): near 1 for voice, near 0 for noise,
+   * such as speech sent with its bytes swapped. 0 until a loud frame arrives.
+   */
+  inputCorrelation: number;
   /** User turns committed by the turn detector. */
   turns: number;
   /** `interruption` events sent. */

@@ -1,4 +1,22 @@
 /**
+ * Sums for the lag-one autocorrelation of a stream of frames: `energy` Σx², `lagged` Σx[n]·x[n−1].
+ * Their ratio is near 1 for voice (its energy sits far below the Nyquist frequency) and near 0 for
+ * white noise, which is what speech turns into when its bytes are swapped.
+ */
+export interface CorrelationSums {
+  energy: number;
+  lagged: number;
+}
+
+/** Adds one frame to `sums` (frames are taken as contiguous within themselves). */
+export function addCorrelation(sums: CorrelationSums, frame: Int16Array): void {
+  for (let i = 1; i < frame.length; i++) {
+    sums.energy += frame[i]! * frame[i]!;
+    sums.lagged += frame[i]! * frame[i - 1]!;
+  }
+}
+
+/**
  * An energy-based turn detector: decides from PCM16 frames when a user starts talking and when their
  * turn is over, and keeps what they said. Pure and synchronous (time is the audio's own time, never the
  * clock), so a recording always gives the same turns however fast it is fed.

@@ -340,7 +340,20 @@ test('a spoken turn gets a user transcript and an echo reply', TIMEOUT, async (t
   assert.equal(session.appendFrames, frames);
   assert.deepEqual(session.frameSamples, { 480: frames });
   assert.ok(session.maxInputRms >= 0.1 && session.maxInputRms <= 0.3, `maxInputRms ${session.maxInputRms}`);
+  assert.ok(session.inputCorrelation > 0.8, `voice is smooth: inputCorrelation ${session.inputCorrelation}`);
   assert.equal(session.audioSentMs, audioMs);
+});
+
+test('speech sent with its bytes swapped reaches the agent as noise', TIMEOUT, async (t) => {
+  const agent = await startAgent(t);
+  const { client, session } = await openCall(t, agent, { variables: { greeting: '' } });
+  const speech = synthesizeSpeech('Hello there, agent', RATE).pcm;
+  const swapped = new Int16Array(speech.length + 0.8 * RATE); // then silence, which ends the turn
+  const view = new DataView(swapped.buffer);
+  for (let i = 0; i < speech.length; i++) view.setInt16(i * 2, speech[i], false); // big-endian bytes
+  sendAudio(client, swapped);
+  await client.next(isFinal('user'));
+  assert.ok(Math.abs(session.inputCorrelation) < 0.3, `inputCorrelation ${session.inputCorrelation}`);
 });
 
 test('speech during the agent turn interrupts it and the transcript keeps only what was heard', TIMEOUT, async (t) => {
