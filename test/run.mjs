@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the whole suite on a fresh machine. Installs what is missing (npm packages, a
- * Chromium), builds, type-checks, runs the Node tests and the browser tests, and ends with one
- * `N passed, N failed` line for both.
+ * `npm test`: the whole suite on a fresh machine. Installs what is missing (npm packages; Chromium,
+ * Firefox ESR, WebKitGTK, Xvfb and PulseAudio from Debian), builds, type-checks, runs the Node tests
+ * and the browser tests in all three engines, and ends with one `N passed, N failed` line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,17 +28,22 @@ if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtime
   if (!run('npm', ['ci', '--no-audit', '--no-fund'])) gateFailed('npm ci failed');
 }
 
-// 2. A browser: Debian's Chromium is installed when none is found and we may install it.
-const { findChrome } = await import('./support/chrome.mjs');
-if (!findChrome()) {
-  const canApt = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
-  if (!canApt) gateFailed('No Chromium or Chrome found. Install one (Debian: apt-get install chromium) or set CHROME_PATH.');
-  step('apt-get install chromium');
+// 2. The browsers and the sound server, from Debian's packages, when missing and we may install them.
+const { ENGINES, PACKAGES, engineAvailable } = await import('./support/engines.mjs');
+const packageInstalled = (name) =>
+  spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' }).stdout?.includes('install ok installed');
+const canApt = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+const missing = ENGINES.filter((engine) => !engineAvailable(engine) || (canApt && !PACKAGES[engine].every(packageInstalled)));
+if (missing.length > 0) {
+  if (!canApt) gateFailed(`Missing browsers: ${missing.join(', ')}. On Debian, as root: apt-get install ${[...new Set(missing.flatMap((e) => PACKAGES[e]))].join(' ')}`);
+  const packages = [...new Set(missing.flatMap((engine) => PACKAGES[engine]))].filter((name) => !packageInstalled(name));
+  step(`apt-get install ${packages.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!run('apt-get', ['update', '-qq'], { env }) || !run('apt-get', ['install', '-y', '-qq', 'chromium'], { env })) {
-    gateFailed('Installing Chromium failed');
+  if (!run('apt-get', ['update', '-qq'], { env }) || !run('apt-get', ['install', '-y', '-qq', ...packages], { env })) {
+    gateFailed('Installing the browsers failed');
   }
-  if (!findChrome()) gateFailed('Chromium was installed but not found; set CHROME_PATH');
+  const stillMissing = ENGINES.filter((engine) => !engineAvailable(engine));
+  if (stillMissing.length > 0) gateFailed(`Installed, but still not found: ${stillMissing.join(', ')}`);
 }
 
 // 3. Build (the browser tests exercise the built bundle and worklets) and type-check every project.
@@ -46,9 +51,7 @@ step('build');
 if (!run('npm', ['run', '--silent', 'build'])) gateFailed('build failed');
 step('type-check');
 if (!run('npm', ['run', '--silent', 'lint:types'])) gateFailed('type-check failed');
-
 mkdirSync(generated, { recursive: true });
-rmSync(`${generated}/browser-results.json`, { force: true });
 
 // 4. Node tests (server side, manifest drift).
 step('node tests');
@@ -63,19 +66,15 @@ run('node', [
 ]);
 const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
 const tapCount = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-const node = { passed: tapCount('pass'), failed: tapCount('fail') + tapCount('cancelled') };
-if (!tap) node.failed++;
+const node = { engine: 'node', passed: tapCount('pass'), failed: tapCount('fail') + tapCount('cancelled'), failures: [] };
+if (!tap) {
+  node.failed++;
+  node.failures.push('the Node tests did not report');
+}
 
-// 5. Browser tests.
-step('browser tests');
-run('npx', ['wtr', '--config', 'test/web-test-runner.config.mjs']);
-const resultsFile = `${generated}/browser-results.json`;
-const browser = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : { passed: 0, failed: 1, failures: ['the browser tests did not finish'] };
-
-console.log(`\nnode: ${node.passed} passed, ${node.failed} failed`);
-console.log(`browser: ${browser.passed} passed, ${browser.failed} failed`);
-for (const failure of browser.failures ?? []) console.log(`  ✖ ${failure}`);
-const passed = node.passed + browser.passed;
-const failed = node.failed + browser.failed;
-console.log(`\n${passed} passed, ${failed} failed`);
+// 5. Browser tests, engine after engine.
+const { runBrowserTests } = await import('./support/browser-runner.mjs');
+const { printResults } = await import('./support/report.mjs');
+const browsers = await runBrowserTests({ root, engines: ENGINES });
+const { passed, failed } = printResults([node, ...browsers]);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -1,44 +1,41 @@
 /**
- * Browser tests in Debian's (or any system) Chromium with real AudioContexts and worklets, a fake
- * microphone fed from a WAV file, the real local agent and token handler on 127.0.0.1, and a
- * fault-injecting socket server. Run through `npm test` (test/run.mjs), which builds first.
+ * Browser tests in one engine (`VA_ENGINE`: chromium, firefox or webkit; test/browser.mjs runs each)
+ * with real AudioContexts and worklets, a microphone that speaks, the real local agent and token
+ * handler on 127.0.0.1, and a fault-injecting socket server. Built bundle first: `npm test` and
+ * `npm run test:browser` build and start what this needs (PulseAudio for Firefox and WebKit).
+ *
+ * `VA_FILES` (comma-separated) limits the run to those files, for a re-run after a browser restart.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
-import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter } from '@web/test-runner';
-import { findChrome } from './support/chrome.mjs';
+import { ENGINES, engineSetup } from './support/engines.mjs';
 import { ensureFixtures } from './support/fixtures.mjs';
 import { summaryReporter } from './support/summary-reporter.mjs';
 import { agentTestServer, agentTestRoutes, PORT } from './support/agent-test-server.mjs';
+import { devicePlugin } from './support/device-plugin.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 if (!existsSync(`${root}dist/voice-agent.js`)) throw new Error('Build first: npm run build (npm test does it for you).');
-const chrome = findChrome();
-if (!chrome) throw new Error('No Chromium found. Set CHROME_PATH, or run npm test, which installs one.');
+const engine = process.env.VA_ENGINE ?? 'chromium';
+if (!ENGINES.includes(engine)) throw new Error(`VA_ENGINE must be one of ${ENGINES.join(', ')}`);
 const fixtures = await ensureFixtures(root);
+const pulse = process.env.PULSE_SERVER ? { PULSE_SERVER: process.env.PULSE_SERVER } : undefined;
+if (engine !== 'chromium' && !pulse) throw new Error(`${engine} needs the suite's PulseAudio server: run it through npm run test:browser.`);
 
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
-const browser = (args) => chromeLauncher({ launchOptions: { executablePath: chrome, headless: true, args: [...BASE_ARGS, ...args] } });
+/** Test files that need a browser of their own (see test/support/engines.mjs). */
+const GROUP_FILES = {
+  'mic-refused': ['test/browser/mic-refused.test.ts'],
+  'audio-blocked': ['test/browser/audio-blocked.test.ts'],
+  mobile: ['test/browser/mobile.test.ts'],
+};
+const only = process.env.VA_FILES ? new Set(process.env.VA_FILES.split(',')) : undefined;
+const pick = (files) => (only ? files.filter((f) => only.has(f)) : files);
 
-/** A microphone that "speaks" a phrase every few seconds (test/support/fixtures.mjs). */
-const withMicrophone = browser([
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-audio-capture=${fixtures.speechLoop}`,
-]);
-/** The permission prompt is never answered with "allow": getUserMedia fails with NotAllowedError. */
-const withMicrophoneDenied = browser(['--use-fake-device-for-media-stream']);
+const { browser, groups } = engineSetup(engine, { speechWav: fixtures.speechLoop, pulse });
+const everyGroupFile = Object.values(GROUP_FILES).flat();
+const files = only ? [...only].filter((f) => !everyGroupFile.includes(f)) : ['test/browser/**/*.test.ts', ...everyGroupFile.map((f) => `!${f}`)];
 
 export default {
   rootDir: root,
@@ -47,14 +44,17 @@ export default {
   nodeResolve: { exportConditions: ['development'] },
   concurrency: 1,
   middleware: [agentTestRoutes],
-  files: ['test/browser/**/*.test.ts', '!test/browser/mic-denied.test.ts'],
-  browsers: [withMicrophone],
-  groups: [{ name: 'mic-denied', files: ['test/browser/mic-denied.test.ts'], browsers: [withMicrophoneDenied] }],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: `${root}test/tsconfig.json` }), agentTestServer()],
+  // web-test-runner refuses an empty default file list; a run of group files only has none.
+  ...(files.length > 0 ? { files } : {}),
+  browsers: [browser],
+  groups: Object.entries(groups)
+    .map(([name, groupBrowser]) => ({ name, files: pick(GROUP_FILES[name]), browsers: [groupBrowser] }))
+    .filter((group) => group.files.length > 0),
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: `${root}test/tsconfig.json` }), agentTestServer(), devicePlugin()],
   testFramework: { config: { ui: 'bdd', timeout: 30_000 } },
-  testsFinishTimeout: 300_000,
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 240_000,
   browserStartTimeout: 60_000,
   filterBrowserLogs: ({ args }) => !args.some((a) => typeof a === 'string' && a.includes('Lit is in dev mode')),
-  reporters: [defaultReporter(), summaryReporter({ outFile: `${root}test/.generated/browser-results.json` })],
+  reporters: [defaultReporter(), summaryReporter({ outFile: `${root}test/.generated/browser-results-${engine}.json`, engine })],
 };
-

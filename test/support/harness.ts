@@ -7,8 +7,11 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { waitUntil } from '@open-wc/testing';
 import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
 import type { SessionStats } from '../../src/server/call-types.js';
+import './guards.js';
 
 export type { VoiceAgentElement };
+
+export { ENGINE, type Engine } from './engine.js';
 
 /** Loads a built bundle (registers <voice-agent>); `path` is a URL on the test server. */
 export async function loadBundle(path = '/dist/voice-agent.js'): Promise<void> {
@@ -19,11 +22,22 @@ export interface Spies {
   contexts: AudioContext[];
   sockets: WebSocket[];
   streams: MediaStream[];
+  /** Every AudioWorkletNode made, with its processor's name. */
+  workletNodes: { name: string; node: AudioWorkletNode }[];
+  /** For each `interruption` frame received: the newest context's clock (in frames) when it arrived. */
+  interruptionFrames: number[];
   getUserMediaCalls: number;
 }
 
 export function installSpies(): Spies {
-  const spies: Spies = { contexts: [], sockets: [], streams: [], getUserMediaCalls: 0 };
+  const spies: Spies = { contexts: [], sockets: [], streams: [], workletNodes: [], interruptionFrames: [], getUserMediaCalls: 0 };
+  const RealWorkletNode = window.AudioWorkletNode;
+  window.AudioWorkletNode = class extends RealWorkletNode {
+    constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
+      super(context, name, options);
+      spies.workletNodes.push({ name, node: this });
+    }
+  };
   const RealAudioContext = window.AudioContext;
   window.AudioContext = class extends RealAudioContext {
     constructor(options?: AudioContextOptions) {
@@ -36,6 +50,13 @@ export function installSpies(): Spies {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       spies.sockets.push(this);
+      // Added before the element's own listener, so it runs first, in the same task.
+      this.addEventListener('message', ({ data }) => {
+        const context = spies.contexts.at(-1);
+        if (context && typeof data === 'string' && data.includes('"type":"interruption"')) {
+          spies.interruptionFrames.push(Math.round(context.currentTime * context.sampleRate));
+        }
+      });
     }
   };
   const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
@@ -99,3 +120,31 @@ export function serverCommand<T>(command: string, payload?: unknown): Promise<T>
 
 /** Resolves on the next animation frame. */
 export const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+
+export interface OutputTap {
+  /** Frame of the last sample louder than −60 dBFS, and the frame the tap has reached. */
+  read(): Promise<{ lastLoudFrame: number; reached: number }>;
+  /** Resolves once the tap has processed audio up to `frame`. */
+  reach(frame: number): Promise<{ lastLoudFrame: number; reached: number }>;
+}
+
+/** Taps `node`'s output on the audio thread (test/support/output-tap.js). */
+export async function tapOutput(node: AudioNode): Promise<OutputTap> {
+  const context = node.context as AudioContext;
+  await context.audioWorklet.addModule('/test/support/output-tap.js');
+  const tap = new AudioWorkletNode(context, 'test-output-tap', { numberOfInputs: 1, numberOfOutputs: 0 });
+  node.connect(tap);
+  const read = () =>
+    new Promise<{ lastLoudFrame: number; reached: number }>((resolve) => {
+      tap.port.onmessage = (event) => resolve(event.data);
+      tap.port.postMessage('read');
+    });
+  return {
+    read,
+    async reach(frame) {
+      let state = await read();
+      await waitUntil(async () => (state = await read()).reached >= frame, `the audio thread reaches frame ${frame}`, { interval: 20, timeout: 10_000 });
+      return state;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * A web-test-runner launcher for WebKitGTK's MiniBrowser, driven by WebKitWebDriver (WebDriver
+ * classic) under its own Xvfb display, with a watchdog.
+ *
+ * WebKit's web process can deadlock inside GStreamer while it closes audio; from then on every
+ * WebDriver call hangs. While a test file runs, the watchdog pings the page; when a ping gets no
+ * answer in time, it kills the driver, the browser and the display, starts them afresh, and records
+ * which test file was running (`hungSessions`), so the runner can run that file again once and say so.
+ */
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { WebdriverLauncher } from '@web/test-runner-webdriver';
+
+export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
+
+/**
+ * Every restart: the session whose page stopped answering, and whether it hung while its tests ran
+ * (its results are lost: the file must run again) or while the page was left (its results are in).
+ * Read by the summary reporter in the same process.
+ */
+export const restarts = [];
+
+const PING_EVERY_MS = 5_000;
+const PING_TIMEOUT_MS = 20_000;
+
+class WebKitLauncher {
+  type = 'webdriver';
+  name = 'WebKit';
+
+  constructor({ args, env, port }) {
+    this.args = args;
+    this.env = env;
+    this.port = port;
+    this.active = new Set();
+    /** Each session's page URL, kept here: it outlives a restarted driver. */
+    this.urls = new Map();
+  }
+
+  async initialize(config, testFiles) {
+    this.config = config;
+    this.testFiles = testFiles;
+    await this.startDriver();
+  }
+
+  async startDriver() {
+    this.driverProcess = spawn('xvfb-run', ['-a', WEBKIT_DRIVER, `--port=${this.port}`, '--replace-on-new-session'], {
+      env: { ...process.env, ...this.env },
+      stdio: 'ignore',
+      detached: true, // its own process group: a restart ends Xvfb, the driver and every browser process
+    });
+    await waitForPort(this.port, 15_000);
+    this.inner = new WebdriverLauncher({
+      hostname: '127.0.0.1',
+      port: this.port,
+      logLevel: 'error',
+      connectionRetryCount: 0,
+      capabilities: {
+        browserName: 'MiniBrowser',
+        'wdio:enforceWebDriverClassic': true,
+        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: this.args },
+      },
+    });
+    await this.inner.initialize(this.config, this.testFiles);
+  }
+
+  killDriver() {
+    const child = this.driverProcess;
+    this.driverProcess = undefined;
+    if (child && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async restart(sessionId, during) {
+    restarts.push({ sessionId, during });
+    console.log(`\n⚠ WebKit stopped answering during a ${during}; restarting the browser.`);
+    this.killDriver();
+    this.active.delete(sessionId);
+    await this.startDriver();
+  }
+
+  async startSession(id, url) {
+    this.active.add(id);
+    this.urls.set(id, url);
+    await this.inner.startSession(id, url);
+    this.watch(id);
+  }
+
+  /** Pings the page while its tests run; a ping without an answer means the web process is hung. */
+  async watch(id) {
+    while (this.active.has(id)) {
+      await delay(PING_EVERY_MS);
+      if (!this.active.has(id)) return;
+      const answered = await Promise.race([
+        this.inner.driver?.execute('return 1').then(() => true, () => true),
+        delay(PING_TIMEOUT_MS).then(() => false),
+      ]);
+      if (!answered && this.active.has(id)) {
+        await this.restart(id, 'test');
+        return;
+      }
+    }
+  }
+
+  isActive(id) {
+    return this.active.has(id);
+  }
+
+  /** The page a session runs in; after a restart the same URL, so the runner reports a browser that went away. */
+  async getBrowserUrl(id) {
+    return this.urls.get(id);
+  }
+
+  async stopSession(id) {
+    this.active.delete(id);
+    this.urls.delete(id);
+    const stopped = await Promise.race([this.inner.stopSession(id).then((r) => r, () => ({})), delay(PING_TIMEOUT_MS).then(() => undefined)]);
+    if (stopped) return stopped;
+    // Hung while leaving the page (closing its audio): the results are in; only the browser is lost.
+    await this.restart(id, 'teardown');
+    return {};
+  }
+
+  startDebugSession() {
+    throw new Error('Debugging is not supported with WebKit here.');
+  }
+
+  async stop() {
+    this.active.clear();
+    await Promise.race([this.inner?.stop(), delay(5000)]);
+    this.killDriver();
+  }
+}
+
+export function webkitLauncher(options) {
+  return new WebKitLauncher(options);
+}
+
+async function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not listen on port ${port} within ${timeoutMs} ms`);
+    await delay(100);
+  }
+}
