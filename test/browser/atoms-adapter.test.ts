@@ -1,3 +1,4 @@
+import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { atomsAdapter } from '../../src/protocol/atoms/atoms-adapter.js';
 import { base64ToPcm16, pcm16ToBase64 } from '../../src/protocol/pcm.js';
@@ -71,6 +72,15 @@ describe('atomsAdapter', () => {
     const audio = JSON.parse(atomsAdapter.encode({ type: 'audio', pcm: Int16Array.of(1, -2) }) as string);
     expect(audio.type).to.equal('input_audio_buffer.append');
     expect(Array.from(base64ToPcm16(audio.audio))).to.deep.equal([1, -2]);
+  });
+
+  it('puts PCM16 on the wire little-endian, byte for byte', () => {
+    const bytes = (base64: string) => Array.from(atob(base64), (c) => c.charCodeAt(0));
+    // 1, -2, 0x1234, -32768, 32767 → 01 00 | FE FF | 34 12 | 00 80 | FF 7F
+    expect(bytes(pcm16ToBase64(Int16Array.of(1, -2, 0x1234, -32768, 32767)))).to.deep.equal([0x01, 0x00, 0xfe, 0xff, 0x34, 0x12, 0x00, 0x80, 0xff, 0x7f]);
+    const audio = JSON.parse(atomsAdapter.encode({ type: 'audio', pcm: Int16Array.of(0x0102) }) as string);
+    expect(audio.audio).to.equal(btoa('\x02\x01'));
+    expect(Array.from(base64ToPcm16(btoa('\x34\x12\xfe\xff')))).to.deep.equal([0x1234, -2]);
   });
 
   it('round-trips PCM16 through base64, including views on larger buffers', () => {

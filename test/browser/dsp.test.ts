@@ -1,3 +1,4 @@
+import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { FloatRing } from '../../worklets/lib/float-ring.js';
 import { floatToPcm16, pcm16ToFloat, rms } from '../../worklets/lib/pcm16.js';

@@ -67,6 +67,12 @@ describe('<voice-agent>', () => {
       await el.updateComplete;
       expect(part(el, 'error')!.textContent).to.contain('not set up correctly');
       expect(states(el)).to.deep.equal(['error']);
+      // start() is documented never to reject: a configuration error is reported, not thrown.
+      const again = nextEvent<CustomEvent>(el, 'va-error');
+      let rejected: unknown;
+      await el.start().catch((error: unknown) => (rejected = error ?? 'rejected'));
+      expect(rejected, 'start() rejected').to.equal(undefined);
+      expect((await again).detail.code).to.equal('config-invalid');
     });
   }
 

@@ -1,3 +1,4 @@
+import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
 import { endpointTokenProvider, parseTokenResponse } from '../../src/session/token.js';
@@ -35,11 +36,10 @@ describe('parseTokenResponse', () => {
   });
 
   it('never puts a refused secret key in its message', () => {
-    try {
-      parseTokenResponse({ access_token: 'sk_live_secret123' });
-    } catch (error) {
-      expect((error as Error).message).not.to.contain('secret123');
-    }
+    expect(() => parseTokenResponse({ access_token: 'sk_live_secret123' }))
+      .to.throw(VoiceAgentError)
+      .with.property('message')
+      .that.does.not.contain('secret123');
   });
 });
 
@@ -70,6 +70,21 @@ describe('endpointTokenProvider against real HTTP endpoints', () => {
       expect(error.message).to.match(pattern);
     });
   }
+
+  it('gives up on the endpoint after the documented 10 s by default', async () => {
+    const realTimeout = AbortSignal.timeout;
+    const asked: number[] = [];
+    AbortSignal.timeout = (ms: number) => {
+      asked.push(ms);
+      return realTimeout.call(AbortSignal, ms);
+    };
+    try {
+      await endpointTokenProvider('/api/voice-token')(request, signal());
+    } finally {
+      AbortSignal.timeout = realTimeout;
+    }
+    expect(asked).to.deep.equal([10_000]);
+  });
 
   it('fails with token-failed when the endpoint is too slow', async () => {
     const error = await failure(endpointTokenProvider('/api/token/slow', { timeoutMs: 200 })(request, signal()));

@@ -1,3 +1,4 @@
+import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
 import type { SessionEvent, SessionConfig } from '../../src/session/voice-session.js';

@@ -50,7 +50,7 @@ export function agentTestServer() {
         case 'agent-session-count':
           return state.agent.sessions.filter((s) => s.agentId === payload.agentId).length;
         case 'fault-connections':
-          return [...state.fault.connections];
+          return state.fault.connections.filter((c) => c.probe === payload.probe);
         case 'single-requests':
           return [...state.singleRequests];
         case 'token-requests':
@@ -96,8 +96,16 @@ function failingTokenEndpoint(ctx, kind) {
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(body);
   };
-  if (kind.startsWith('fault/')) return json({ access_token: 'wct_fault', url: state.fault.url(kind.slice('fault/'.length)) });
+  const probe = ctx.query.probe ?? '';
+  // The Atoms shape, with the session's rate known from the token answer already.
+  if (kind.startsWith('fault/')) {
+    return json({ data: { access_token: 'wct_fault', expires_in: 30, sample_rate: 24000, url: state.fault.url(kind.slice('fault/'.length), probe) } });
+  }
   switch (kind) {
+    case 'http-401-with-token':
+      // An error status whose body still carries a token and a URL: neither may be used.
+      ctx.status = 401;
+      return json({ access_token: 'wct_refused', url: state.fault.url('drop', probe) });
     case 'http-500':
       ctx.status = 500;
       return json({ error: 'upstream exploded' });

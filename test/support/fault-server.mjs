@@ -7,8 +7,24 @@ import { WebSocketServer } from 'ws';
 
 const created = { type: 'session.created', session_id: 'sess_fault', call_id: 'CALL-fault', sample_rate: 24000, channels: 1 };
 
-/** @type {Record<string, (ws: import('ws').WebSocket) => void>} */
+/** @type {Record<string, (ws: import('ws').WebSocket, record: ConnectionRecord) => void>} */
 const SCENARIOS = {
+  /**
+   * Announces the session only after 500 ms, counting the microphone frames that arrive before it:
+   * the rate is known from the token answer, but audio must wait for `session.created`.
+   */
+  'late-session'(ws, record) {
+    ws.on('message', (data) => {
+      if (String(data).includes('"input_audio_buffer.append"')) {
+        if (record.sessionCreated) record.framesAfterSession++;
+        else record.framesBeforeSession++;
+      }
+    });
+    setTimeout(() => {
+      record.sessionCreated = true;
+      ws.send(JSON.stringify(created));
+    }, 500);
+  },
   /** A fatal setup error, then the 4000 close the spec describes. */
   'error-4000'(ws) {
     ws.send(JSON.stringify({ type: 'error', code: '401', message: 'Invalid or expired token' }));
@@ -62,20 +78,32 @@ const SCENARIOS = {
   },
 };
 
+/**
+ * @typedef {object} ConnectionRecord
+ * @property {string} scenario
+ * @property {string} probe the `probe` query parameter, so each test finds its own connections
+ * @property {boolean} sessionCreated
+ * @property {number} framesBeforeSession
+ * @property {number} framesAfterSession
+ */
+
 export async function startFaultServer() {
   const server = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server });
+  /** @type {ConnectionRecord[]} */
   const connections = [];
   wss.on('connection', (ws, request) => {
-    const scenario = new URL(request.url, 'http://x').pathname.slice(1);
-    connections.push(scenario);
+    const url = new URL(request.url, 'http://x');
+    const scenario = url.pathname.slice(1);
+    const record = { scenario, probe: url.searchParams.get('probe') ?? '', sessionCreated: false, framesBeforeSession: 0, framesAfterSession: 0 };
+    connections.push(record);
     ws.on('error', () => {});
-    (SCENARIOS[scenario] ?? ((socket) => socket.close(1008, 'unknown scenario')))(ws);
+    (SCENARIOS[scenario] ?? ((socket) => socket.close(1008, 'unknown scenario')))(ws, record);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
-    url: (scenario) => `ws://127.0.0.1:${port}/${scenario}`,
+    url: (scenario, probe = '') => `ws://127.0.0.1:${port}/${scenario}${probe ? `?probe=${encodeURIComponent(probe)}` : ''}`,
     connections,
     async close() {
       for (const client of wss.clients) client.terminate();
