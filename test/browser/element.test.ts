@@ -21,7 +21,7 @@ describe('<voice-agent>', () => {
     expect(part(el, 'status')!.getAttribute('role')).to.equal('status');
     expect(part(el, 'status')!.textContent).to.equal('Ready to talk');
     expect(part(el, 'transcript')!.hidden).to.equal(true);
-    expect(part(el, 'mute-button')).to.equal(null);
+    expect(part(el, 'mute-button') === null, 'no mute button before a call').to.equal(true);
     expect(el.status).to.equal('disconnected');
     expect(el.speaking).to.equal(false);
     expect(el.transcript).to.deep.equal([]);
@@ -151,7 +151,8 @@ describe('<voice-agent>', () => {
       el.sendText(payload);
       await reply;
       await el.updateComplete;
-      expect(el.shadowRoot!.querySelector('img')).to.equal(null);
+      // Counts, not elements: a failing assertion must not make the runner serialise a DOM node.
+      expect(el.shadowRoot!.querySelectorAll('img').length, '<img> elements rendered from text').to.equal(0);
       expect(part(el, 'message-user')!.textContent).to.contain(payload);
       expect((window as { __pwned?: number }).__pwned).to.equal(undefined);
     });
