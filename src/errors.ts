@@ -24,8 +24,16 @@ export type VoiceAgentErrorCode =
   /** The agent sent a frame that could not be read; it was skipped and the call goes on. */
   | 'protocol-error';
 
+/**
+ * Why, where one code has several causes that call for different advice to the user:
+ * `frame-policy` (an embedding iframe without `allow="microphone"`), `insecure-context` (not https),
+ * `no-device` (no microphone at all), `ended` (the microphone stopped during the call).
+ */
+export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended';
+
 export interface VoiceAgentErrorOptions {
   fatal?: boolean;
+  reason?: VoiceAgentErrorReason;
   cause?: unknown;
   /** HTTP status of a failed token request. */
   status?: number;
@@ -36,12 +44,14 @@ export interface VoiceAgentErrorOptions {
 export class VoiceAgentError extends Error {
   override readonly name = 'VoiceAgentError';
   readonly fatal: boolean;
+  readonly reason?: VoiceAgentErrorReason;
   readonly status?: number;
   readonly closeCode?: number;
 
   constructor(readonly code: VoiceAgentErrorCode, message: string, options: VoiceAgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.fatal = options.fatal ?? true;
+    this.reason = options.reason;
     this.status = options.status;
     this.closeCode = options.closeCode;
   }

@@ -32,5 +32,6 @@ export type PlaybackCommand =
   | { type: 'clear' };
 export type PlaybackOutput =
   | { type: 'state'; playing: boolean; underruns: number }
-  | { type: 'cleared'; droppedSamples: number; playedSamples: number }
+  /** `frame`: the context frame at which the clear took effect; from the next quantum on, silence. */
+  | { type: 'cleared'; droppedSamples: number; playedSamples: number; frame: number }
   | { type: 'overflow'; droppedSamples: number };

@@ -121,7 +121,7 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
     this.fadeLength = this.playing ? this.ring.read(this.fade) : 0;
     this.ring.clear();
     this.setPlaying(false);
-    this.post({ type: 'cleared', droppedSamples, playedSamples: this.playedSamples });
+    this.post({ type: 'cleared', droppedSamples, playedSamples: this.playedSamples, frame: currentFrame });
   }
 
   private setPlaying(playing: boolean): void {

@@ -39,6 +39,8 @@ export interface PlaybackStats {
   underruns: number;
   /** Samples dropped by barge-ins so far. */
   clearedSamples: number;
+  /** Context frame at which the last barge-in took effect on the audio thread (-1 before any). */
+  lastClearFrame: number;
   /** Samples dropped because the ring was full. */
   overflowSamples: number;
 }
@@ -89,7 +91,7 @@ export class AudioEngine {
   private readonly microphoneLostListeners = new Set<() => void>();
   private muted: boolean;
   private closed = false;
-  private readonly stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, overflowSamples: 0 };
+  private readonly stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
 
   private constructor(context: AudioContext, options: AudioEngineOptions) {
     this.context = context;
@@ -110,11 +112,17 @@ export class AudioEngine {
     return this.modules;
   }
 
+  /**
+   * Asks for the microphone. What makes asking pointless is found out first, without asking: a page
+   * that is not a secure context, or a frame whose Permissions Policy withholds the microphone.
+   */
   async openMicrophone(signal?: AbortSignal): Promise<void> {
+    const blocked = microphoneBlocked();
+    if (blocked) throw blocked;
     const getUserMedia =
       this.options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
     if (!getUserMedia) {
-      throw new VoiceAgentError('mic-unavailable', 'This page cannot use a microphone: it must be served over https.');
+      throw new VoiceAgentError('mic-unavailable', 'This browser offers no microphone API (navigator.mediaDevices is missing).');
     }
     let stream: MediaStream;
     try {
@@ -327,6 +335,7 @@ export class AudioEngine {
         break;
       case 'cleared':
         this.stats.clearedSamples += message.droppedSamples;
+        this.stats.lastClearFrame = message.frame;
         break;
       case 'overflow':
         this.stats.overflowSamples += message.droppedSamples;
@@ -357,18 +366,45 @@ function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
 }
 
+interface PolicyDocument extends Document {
+  permissionsPolicy?: { allowsFeature(feature: string): boolean };
+  featurePolicy?: { allowsFeature(feature: string): boolean };
+}
+
+/** Why asking for the microphone cannot succeed here, found without asking; undefined if it may. */
+function microphoneBlocked(): VoiceAgentError | undefined {
+  if (!globalThis.isSecureContext) {
+    return new VoiceAgentError(
+      'mic-unavailable',
+      'This page is not a secure context: browsers offer the microphone only to https pages (and localhost).',
+      { reason: 'insecure-context' },
+    );
+  }
+  if (frameWithholdsMicrophone()) {
+    return new VoiceAgentError(
+      'mic-denied',
+      'The microphone is blocked for this frame by its Permissions Policy: the embedding iframe needs allow="microphone".',
+      { reason: 'frame-policy' },
+    );
+  }
+  return undefined;
+}
+
+/** Chromium tells through `document.permissionsPolicy` (or the older `featurePolicy`); others cannot tell. */
+function frameWithholdsMicrophone(): boolean {
+  const { permissionsPolicy, featurePolicy } = document as PolicyDocument;
+  const policy = permissionsPolicy ?? featurePolicy;
+  return policy ? !policy.allowsFeature('microphone') : false;
+}
+
 function microphoneError(error: unknown): VoiceAgentError {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   if (name === 'NotAllowedError' || name === 'SecurityError') {
-    const policy = (document as Document & { permissionsPolicy?: { allowsFeature(feature: string): boolean } }).permissionsPolicy;
-    const blockedByFrame = policy ? !policy.allowsFeature('microphone') : false;
-    return new VoiceAgentError(
-      'mic-denied',
-      blockedByFrame
-        ? 'The microphone is blocked for this frame: the embedding iframe needs allow="microphone".'
-        : 'Microphone access was denied.',
-      { cause: error },
-    );
+    return new VoiceAgentError('mic-denied', 'Microphone access was denied.', { cause: error });
   }
-  return new VoiceAgentError('mic-unavailable', `No microphone could be opened (${name || 'unknown error'}).`, { cause: error });
+  // WebKit answers OverconstrainedError when it has no audio input at all.
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') {
+    return new VoiceAgentError('mic-unavailable', `No microphone was found (${name}).`, { cause: error, reason: 'no-device' });
+  }
+  return new VoiceAgentError('mic-unavailable', `The microphone could not be opened (${name || 'unknown error'}).`, { cause: error });
 }

@@ -4,7 +4,7 @@ import { AudioEngine, type AudioEngineOptions } from '../../src/audio/audio-engi
 import { VoiceAgentError } from '../../src/errors.js';
 import { amplitudeAt, pcmTone } from '../support/signals.js';
 import { ENGINE } from '../support/engine.js';
-import { tapOutput } from '../support/harness.js';
+import { lastLoudFrame, tapOutput } from '../support/harness.js';
 
 const worklets = { baseUrl: '/dist/worklets/' };
 const engines: AudioEngine[] = [];
@@ -42,6 +42,16 @@ function collectFrames(target: AudioEngine, count: number): Promise<Int16Array[]
       }
     });
   });
+}
+
+/**
+ * The amplitude of `frequency` in 24 kHz frames: the median over frames of each frame's own
+ * measure (a 20 ms frame holds whole cycles of a 1 kHz tone), so a frame or two lost to a glitch
+ * in the browser's stream between contexts does not move it.
+ */
+function toneLevel(frames: Int16Array[], frequency: number): number {
+  const levels = frames.map((frame) => amplitudeAt(concat([frame]), frequency, 24000)).sort((a, b) => a - b);
+  return levels[Math.floor(levels.length / 2)];
 }
 
 function concat(frames: Int16Array[]): Float32Array {
@@ -82,9 +92,9 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
       await target.openMicrophone();
       await target.start(24000);
       const frames = await collectFrames(target, 40);
-      const signal = concat(frames.slice(15)); // skip the start-up edge
-      expect(amplitudeAt(signal, 1000, 24000)).to.be.closeTo(0.5, 0.05);
-      expect(amplitudeAt(signal, 1100, 24000)).to.be.below(0.02);
+      const steady = frames.slice(15); // skip the start-up edge
+      expect(toneLevel(steady, 1000)).to.be.closeTo(0.5, 0.05);
+      expect(toneLevel(steady, 1100)).to.be.below(0.02);
     });
   }
 
@@ -98,8 +108,8 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     const target = engine({ contextSampleRate: 44100, getUserMedia: async () => stream });
     await target.openMicrophone();
     await target.start(24000);
-    const signal = concat((await collectFrames(target, 40)).slice(15));
-    expect(amplitudeAt(signal, 1000, 24000)).to.be.closeTo(ENGINE === 'firefox' ? 1 : 0.25, 0.03);
+    const steady = (await collectFrames(target, 40)).slice(15);
+    expect(toneLevel(steady, 1000)).to.be.closeTo(ENGINE === 'firefox' ? 1 : 0.25, 0.03);
   });
 
   it('plays queued agent audio and silences it within a render quantum of interrupt, dropping the queue', async () => {
@@ -110,12 +120,14 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     await waitUntil(() => target.outputLevel > 0.3, 'agent audio reaches the output', { timeout: 3000 });
     expect(target.outputLevel).to.be.closeTo(0.5 / Math.SQRT2, 0.05);
     const rate = target.sampleRate;
-    const interruptedAt = Math.round(target.context.currentTime * rate);
     target.interrupt();
-    const { lastLoudFrame } = await tap.reach(interruptedAt + rate / 4);
-    // Loud right up to the interrupt, then silent within the quantum that fades out and the next
-    // one or two it takes the command to reach the audio thread: not a 200 ms fade, not a drain.
-    expect(lastLoudFrame - interruptedAt, 'samples of old audio after the interrupt').to.be.within(-QUANTUM, 4 * QUANTUM);
+    await waitUntil(() => target.playbackStats.lastClearFrame >= 0, 'the player confirms the clear');
+    const clearedAt = target.playbackStats.lastClearFrame;
+    const tapped = await tap.reach(clearedAt + rate / 4);
+    // Loud right up to the clear, then one quantum fading out, then silence: not a 200 ms fade, not
+    // a queue that drains by itself. (Frames of the audio thread's own clock: the main thread's
+    // currentTime runs behind it by a varying amount, most in WebKit.)
+    expect(lastLoudFrame(tapped, clearedAt - rate / 10, clearedAt + rate / 4) - clearedAt, 'samples of old audio after the clear').to.be.within(-QUANTUM, 2 * QUANTUM);
     await waitUntil(() => target.playbackStats.clearedSamples > 2 * rate, 'the player reports the seconds it dropped');
   });
 

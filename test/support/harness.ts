@@ -26,11 +26,15 @@ export interface Spies {
   workletNodes: { name: string; node: AudioWorkletNode }[];
   /** For each `interruption` frame received: the newest context's clock (in frames) when it arrived. */
   interruptionFrames: number[];
+  /** For each `interruption` frame received: performance.now() when it arrived. */
+  interruptionTimes: number[];
+  /** For each interruption: when the agent's next audio arrived after it (its next reply), if it has. */
+  nextAudioFrames: number[];
   getUserMediaCalls: number;
 }
 
 export function installSpies(): Spies {
-  const spies: Spies = { contexts: [], sockets: [], streams: [], workletNodes: [], interruptionFrames: [], getUserMediaCalls: 0 };
+  const spies: Spies = { contexts: [], sockets: [], streams: [], workletNodes: [], interruptionFrames: [], interruptionTimes: [], nextAudioFrames: [], getUserMediaCalls: 0 };
   const RealWorkletNode = window.AudioWorkletNode;
   window.AudioWorkletNode = class extends RealWorkletNode {
     constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
@@ -53,8 +57,16 @@ export function installSpies(): Spies {
       // Added before the element's own listener, so it runs first, in the same task.
       this.addEventListener('message', ({ data }) => {
         const context = spies.contexts.at(-1);
-        if (context && typeof data === 'string' && data.includes('"type":"interruption"')) {
-          spies.interruptionFrames.push(Math.round(context.currentTime * context.sampleRate));
+        if (!context || typeof data !== 'string') return;
+        const now = Math.round(context.currentTime * context.sampleRate);
+        if (data.includes('"type":"interruption"')) {
+          spies.interruptionFrames.push(now);
+          spies.interruptionTimes.push(performance.now());
+          return;
+        }
+        const last = spies.interruptionFrames.length - 1;
+        if (last >= 0 && spies.nextAudioFrames[last] === undefined && data.includes('"type":"output_audio.delta"')) {
+          spies.nextAudioFrames[last] = now;
         }
       });
     }
@@ -121,11 +133,33 @@ export function serverCommand<T>(command: string, payload?: unknown): Promise<T>
 /** Resolves on the next animation frame. */
 export const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 
+export interface TapState {
+  /** [start, end) context frames where the output was louder than −60 dBFS, oldest first. */
+  runs: [number, number][];
+  /** The frame the tap has processed up to. */
+  reached: number;
+}
+
 export interface OutputTap {
-  /** Frame of the last sample louder than −60 dBFS, and the frame the tap has reached. */
-  read(): Promise<{ lastLoudFrame: number; reached: number }>;
+  read(): Promise<TapState>;
   /** Resolves once the tap has processed audio up to `frame`. */
-  reach(frame: number): Promise<{ lastLoudFrame: number; reached: number }>;
+  reach(frame: number): Promise<TapState>;
+}
+
+/** The last loud frame in [from, to), or `from - 1` when the output was silent all along. */
+export function lastLoudFrame({ runs }: TapState, from: number, to: number): number {
+  let last = from - 1;
+  for (const [start, end] of runs) if (start < to && end > from) last = Math.max(last, Math.min(end, to) - 1);
+  return last;
+}
+
+/** The player's confirmations of each clear: the audio thread's frame, and when it reached the page. */
+export function watchClears(player: AudioWorkletNode): { frame: number; at: number }[] {
+  const clears: { frame: number; at: number }[] = [];
+  player.port.addEventListener('message', ({ data }) => {
+    if (data?.type === 'cleared') clears.push({ frame: data.frame, at: performance.now() });
+  });
+  return clears;
 }
 
 /** Taps `node`'s output on the audio thread (test/support/output-tap.js). */
@@ -135,7 +169,7 @@ export async function tapOutput(node: AudioNode): Promise<OutputTap> {
   const tap = new AudioWorkletNode(context, 'test-output-tap', { numberOfInputs: 1, numberOfOutputs: 0 });
   node.connect(tap);
   const read = () =>
-    new Promise<{ lastLoudFrame: number; reached: number }>((resolve) => {
+    new Promise<TapState>((resolve) => {
       tap.port.onmessage = (event) => resolve(event.data);
       tap.port.postMessage('read');
     });
