@@ -2,18 +2,24 @@
 //   1. each AudioWorklet processor as one import-free ES module (dist/worklets/*.js);
 //   2. the browser bundle dist/voice-agent.js: Lit included, minified, registers <voice-agent>,
 //      with the compiled worklets inlined as a fallback for when only that one file is served;
-//   3. the Node side (token handler, local agent) as dist/server/index.js.
+//   3. the locale modules (dist/locales/*.js), one plain ES module each, never in the bundle;
+//   4. the Node side (token handler, local agent) as dist/server/index.js.
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import resolve from '@rollup/plugin-node-resolve';
 import esbuild from 'rollup-plugin-esbuild';
 
 const WORKLETS = ['capture-processor', 'playback-processor'];
+/**
+ * Private members are named `_like` this (Lit's convention) and shortened in the browser builds.
+ * Lit's own mangled names start `_$` and are left alone.
+ */
+const MANGLE = { mangleProps: /^_[a-z]/ };
 
 const worklets = WORKLETS.map((name) => ({
   input: `worklets/${name}.ts`,
   output: { file: `dist/worklets/${name}.js`, format: 'es' },
-  plugins: [esbuild({ tsconfig: 'worklets/tsconfig.json', target: 'es2022', minify: true })],
+  plugins: [esbuild({ tsconfig: 'worklets/tsconfig.json', target: 'es2022', minify: true, ...MANGLE })],
 }));
 
 /** `virtual:worklet-sources` exports the compiled worklet files (built just before) as strings. */
@@ -34,15 +40,94 @@ function inlineWorklets() {
   };
 }
 
+/**
+ * Collapses the whitespace (and CSS comments) in the text of Lit's css``, html`` and svg``
+ * templates of the element's view, before esbuild minifies the code around them. Code inside
+ * `${…}`, other template literals, string literals and comments stay as they are.
+ */
+function minifyTemplates() {
+  return {
+    name: 'minify-lit-templates',
+    transform(code, id) {
+      return /\/src\/element\/.*\.ts$/.test(id) ? { code: collapseTemplates(code), map: null } : null;
+    },
+  };
+}
+
+function collapseTemplates(source) {
+  let out = '';
+  /** Open template literals, innermost last; `depth` counts the braces of the `${…}` being read (0: in its text). */
+  const open = [];
+  let i = 0;
+  while (i < source.length) {
+    const top = open[open.length - 1];
+    if (top && top.depth === 0) {
+      let end = i;
+      while (end < source.length && source[end] !== '`' && !(source[end] === '$' && source[end + 1] === '{')) end += source[end] === '\\' ? 2 : 1;
+      const text = source.slice(i, end);
+      out += top.kind === 'css' ? collapseCss(text) : top.kind === 'markup' ? collapseMarkup(text) : text;
+      if (source[end] === '`') open.pop();
+      else top.depth = 1;
+      out += source[end] === '`' ? '`' : '${';
+      i = end + (source[end] === '`' ? 1 : 2);
+      continue;
+    }
+    const ch = source[i];
+    let skip = 0;
+    if (ch === '`') {
+      const tag = /\b(css|html|svg|unsafeCSS\()\s*$/.exec(out)?.[1];
+      open.push({ kind: tag === 'html' || tag === 'svg' ? 'markup' : tag ? 'css' : 'plain', depth: 0 });
+      skip = 1;
+    } else if (ch === "'" || ch === '"') {
+      let end = i + 1;
+      while (end < source.length && source[end] !== ch) end += source[end] === '\\' ? 2 : 1;
+      skip = end + 1 - i;
+    } else if (ch === '/' && (source[i + 1] === '/' || source[i + 1] === '*')) {
+      const end = source[i + 1] === '/' ? source.indexOf('\n', i) : source.indexOf('*/', i) + 2;
+      skip = (end > i ? end : source.length) - i;
+    } else {
+      if (top && ch === '{') top.depth++;
+      if (top && ch === '}') top.depth--;
+      skip = 1;
+    }
+    out += source.slice(i, i + skip);
+    i += skip;
+  }
+  return out;
+}
+
+function collapseCss(text) {
+  // Spaces before a colon stay: in a selector they are the descendant combinator (`.root *::before`).
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([{};,>])\s*/g, '$1')
+    .replace(/:\s+/g, ':')
+    .replace(/;}/g, '}');
+}
+
+/** Whitespace in markup may matter between inline elements: runs shrink to one space, never to none. */
+function collapseMarkup(text) {
+  return text.replace(/\s+/g, ' ');
+}
+
 const browser = {
   input: 'src/voice-agent.ts',
   output: { file: 'dist/voice-agent.js', format: 'es' },
   plugins: [
     inlineWorklets(),
+    minifyTemplates(),
     resolve({ browser: true }),
-    esbuild({ tsconfig: 'src/tsconfig.json', target: 'es2022', minify: true, legalComments: 'none' }),
+    esbuild({ tsconfig: 'src/tsconfig.json', target: 'es2022', minify: true, legalComments: 'none', ...MANGLE }),
   ],
 };
+
+const LOCALES = ['es', 'fr', 'de', 'hi', 'ar'];
+const locales = LOCALES.map((lang) => ({
+  input: `src/locales/${lang}.ts`,
+  output: { file: `dist/locales/${lang}.js`, format: 'es' },
+  plugins: [esbuild({ tsconfig: 'src/tsconfig.json', target: 'es2022', minify: true })],
+}));
 
 const server = {
   input: 'src/server/index.ts',
@@ -51,4 +136,4 @@ const server = {
   plugins: [esbuild({ tsconfig: 'src/server/tsconfig.json', target: 'node20', platform: 'node' })],
 };
 
-export default [...worklets, browser, server];
+export default [...worklets, browser, ...locales, server];

@@ -2,19 +2,13 @@
  * Public DOM events of `<voice-agent>`. All bubble and are composed, so a page can listen on any
  * ancestor, even across shadow roots. Typed through `GlobalEventHandlersEventMap`.
  */
-import type { VoiceAgentErrorCode } from './errors.js';
-import type { CallMode, CallVariables, DisconnectReason, SessionStatus, TranscriptEntry } from './session/session-types.js';
+import type { VoiceAgentError, VoiceAgentErrorCode } from './errors.js';
+import type { ConnectConfig } from './session/call-config.js';
+import type { DisconnectReason, SessionStatus, TranscriptEntry } from './session/session-types.js';
+
+export type { ConnectConfig };
 
 const PUBLISHED = { bubbles: true, composed: true } as const;
-
-/** The connection settings a `va-before-connect` listener may edit. */
-export interface ConnectConfig {
-  agentId: string;
-  mode: CallMode;
-  variables: CallVariables;
-  serverUrl: string;
-  tokenEndpoint: string;
-}
 
 export class VaBeforeConnectEvent extends CustomEvent<{ config: ConnectConfig }> {
   static readonly eventName = 'va-before-connect';
@@ -52,6 +46,11 @@ export class VaErrorEvent extends CustomEvent<ErrorDetail> {
   constructor(detail: ErrorDetail) {
     super(VaErrorEvent.eventName, { ...PUBLISHED, detail });
   }
+
+  /** The one way an error becomes an event: its stable code, its message, whether it ended the call. */
+  static from(error: VoiceAgentError): VaErrorEvent {
+    return new VaErrorEvent({ code: error.code, message: error.message, fatal: error.fatal });
+  }
 }
 
 export interface ConnectDetail {
@@ -73,6 +72,22 @@ export class VaDisconnectEvent extends CustomEvent<{ reason: DisconnectReason }>
   }
 }
 
+/** The floating panel opened. */
+export class VaOpenEvent extends CustomEvent<Record<string, never>> {
+  static readonly eventName = 'va-open';
+  constructor() {
+    super(VaOpenEvent.eventName, { ...PUBLISHED, detail: {} });
+  }
+}
+
+/** The floating panel closed; a call, if any, goes on. */
+export class VaCloseEvent extends CustomEvent<Record<string, never>> {
+  static readonly eventName = 'va-close';
+  constructor() {
+    super(VaCloseEvent.eventName, { ...PUBLISHED, detail: {} });
+  }
+}
+
 export const PUBLIC_EVENT_NAMES = [
   VaBeforeConnectEvent.eventName,
   VaStatusChangeEvent.eventName,
@@ -80,6 +95,8 @@ export const PUBLIC_EVENT_NAMES = [
   VaErrorEvent.eventName,
   VaConnectEvent.eventName,
   VaDisconnectEvent.eventName,
+  VaOpenEvent.eventName,
+  VaCloseEvent.eventName,
 ] as const;
 
 declare global {
@@ -90,5 +107,7 @@ declare global {
     'va-error': VaErrorEvent;
     'va-connect': VaConnectEvent;
     'va-disconnect': VaDisconnectEvent;
+    'va-open': VaOpenEvent;
+    'va-close': VaCloseEvent;
   }
 }

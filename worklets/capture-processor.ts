@@ -10,26 +10,26 @@ import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureOptions, type Captu
 const QUANTUM = 128;
 
 class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProcessorImpl {
-  private muted: boolean;
-  private filled = 0;
-  private readonly resampler: Resampler;
-  private readonly mono = new Float32Array(QUANTUM);
-  private readonly resampled: Float32Array;
-  private readonly frame: Float32Array;
+  private _muted: boolean;
+  private _filled = 0;
+  private readonly _resampler: Resampler;
+  private readonly _mono = new Float32Array(QUANTUM);
+  private readonly _resampled: Float32Array;
+  private readonly _frame: Float32Array;
 
   constructor(options: { processorOptions: CaptureOptions }) {
     super();
     const { targetRate, frameSamples, muted } = options.processorOptions;
-    this.muted = muted;
-    this.resampler = new Resampler(sampleRate, targetRate);
-    this.resampled = new Float32Array(this.resampler.maxOutput(QUANTUM));
-    this.frame = new Float32Array(frameSamples);
-    this.port.onmessage = (event: MessageEvent<CaptureCommand>) => this.handleCommand(event.data);
+    this._muted = muted;
+    this._resampler = new Resampler(sampleRate, targetRate);
+    this._resampled = new Float32Array(this._resampler.maxOutput(QUANTUM));
+    this._frame = new Float32Array(frameSamples);
+    this.port.onmessage = (event: MessageEvent<CaptureCommand>) => this._handleCommand(event.data);
   }
 
   process(inputs: Float32Array[][]): boolean {
     const channels = inputs[0];
-    const { mono } = this;
+    const { _mono: mono } = this;
     let length = QUANTUM;
     if (!channels || channels.length === 0) {
       // An input without channels is silence: Firefox delivers a disabled (muted) track this way.
@@ -49,27 +49,27 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
       }
     }
     // Render quanta are 128 frames today; a shorter one (a future render size) takes the rare view.
-    const n = this.resampler.process(length === QUANTUM ? mono : mono.subarray(0, length), this.resampled);
+    const n = this._resampler.process(length === QUANTUM ? mono : mono.subarray(0, length), this._resampled);
     for (let i = 0; i < n; i++) {
-      this.frame[this.filled++] = this.resampled[i];
-      if (this.filled === this.frame.length) this.flush();
+      this._frame[this._filled++] = this._resampled[i];
+      if (this._filled === this._frame.length) this._flush();
     }
     return true;
   }
 
-  private flush(): void {
-    const pcm = new Int16Array(this.frame.length); // the one allocation per frame; transferred, not copied
-    const level = rms(this.frame);
-    if (!this.muted) floatToPcm16(this.frame, pcm);
+  private _flush(): void {
+    const pcm = new Int16Array(this._frame.length); // the one allocation per frame; transferred, not copied
+    const level = rms(this._frame);
+    if (!this._muted) floatToPcm16(this._frame, pcm);
     const message: CaptureOutput = { type: 'frame', pcm: pcm.buffer, rms: level };
     this.port.postMessage(message, [pcm.buffer]);
-    this.filled = 0;
+    this._filled = 0;
   }
 
-  private handleCommand(command: CaptureCommand): void {
+  private _handleCommand(command: CaptureCommand): void {
     switch (command.type) {
       case 'mute':
-        this.muted = command.muted;
+        this._muted = command.muted;
         break;
       default:
         assertNever(command.type);

@@ -22,48 +22,48 @@ const CHUNK = 1024;
 const QUANTUM = 128;
 
 class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletProcessorImpl {
-  private readonly ring: FloatRing;
-  private readonly resampler: Resampler;
-  private readonly source = new Float32Array(CHUNK);
-  private readonly resampled: Float32Array;
-  private readonly prebuffer: number;
-  private readonly fade = new Float32Array(QUANTUM);
-  private fadeLength = 0;
-  private playing = false;
-  private quietFrames = 0;
-  private starvedAt = -1;
-  private underruns = 0;
-  private playedSamples = 0;
+  private readonly _ring: FloatRing;
+  private readonly _resampler: Resampler;
+  private readonly _source = new Float32Array(CHUNK);
+  private readonly _resampled: Float32Array;
+  private readonly _prebuffer: number;
+  private readonly _fade = new Float32Array(QUANTUM);
+  private _fadeLength = 0;
+  private _playing = false;
+  private _quietFrames = 0;
+  private _starvedAt = -1;
+  private _underruns = 0;
+  private _playedSamples = 0;
 
   constructor(options: { processorOptions: PlaybackOptions }) {
     super();
     const { sourceRate, prebufferMs, capacitySeconds } = options.processorOptions;
-    this.ring = new FloatRing(Math.ceil(capacitySeconds * sampleRate));
-    this.resampler = new Resampler(sourceRate, sampleRate);
-    this.resampled = new Float32Array(this.resampler.maxOutput(CHUNK));
-    this.prebuffer = Math.round((prebufferMs / 1000) * sampleRate);
-    this.port.onmessage = (event: MessageEvent<PlaybackCommand>) => this.handleCommand(event.data);
+    this._ring = new FloatRing(Math.ceil(capacitySeconds * sampleRate));
+    this._resampler = new Resampler(sourceRate, sampleRate);
+    this._resampled = new Float32Array(this._resampler.maxOutput(CHUNK));
+    this._prebuffer = Math.round((prebufferMs / 1000) * sampleRate);
+    this.port.onmessage = (event: MessageEvent<PlaybackCommand>) => this._handleCommand(event.data);
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
     const output = outputs[0];
     const out = output[0];
     if (!out) return true;
-    if (this.fadeLength > 0) {
-      this.renderFadeOut(out);
+    if (this._fadeLength > 0) {
+      this._renderFadeOut(out);
     } else {
-      if (!this.playing) {
-        this.quietFrames += out.length;
-        const ready = this.ring.available >= this.prebuffer || (this.ring.available > 0 && this.quietFrames >= this.prebuffer);
-        if (ready) this.setPlaying(true);
+      if (!this._playing) {
+        this._quietFrames += out.length;
+        const ready = this._ring.available >= this._prebuffer || (this._ring.available > 0 && this._quietFrames >= this._prebuffer);
+        if (ready) this._setPlaying(true);
       }
-      if (this.playing) {
-        const n = this.ring.read(out);
-        this.playedSamples += n;
+      if (this._playing) {
+        const n = this._ring.read(out);
+        this._playedSamples += n;
         if (n < out.length) {
           out.fill(0, n);
-          this.starvedAt = currentFrame;
-          this.setPlaying(false);
+          this._starvedAt = currentFrame;
+          this._setPlaying(false);
         }
       } else {
         out.fill(0);
@@ -74,63 +74,63 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
   }
 
   /** Renders the audio saved by `clear()` with a linear fade to silence. */
-  private renderFadeOut(out: Float32Array): void {
-    const n = Math.min(this.fadeLength, out.length);
-    for (let i = 0; i < n; i++) out[i] = this.fade[i] * (1 - i / n);
+  private _renderFadeOut(out: Float32Array): void {
+    const n = Math.min(this._fadeLength, out.length);
+    for (let i = 0; i < n; i++) out[i] = this._fade[i] * (1 - i / n);
     out.fill(0, n);
-    this.fadeLength = 0;
+    this._fadeLength = 0;
   }
 
-  private handleCommand(command: PlaybackCommand): void {
+  private _handleCommand(command: PlaybackCommand): void {
     switch (command.type) {
       case 'enqueue':
-        this.enqueue(new Int16Array(command.pcm));
+        this._enqueue(new Int16Array(command.pcm));
         break;
       case 'clear':
-        this.clear();
+        this._clear();
         break;
       default:
         assertNever(command);
     }
   }
 
-  private enqueue(pcm: Int16Array): void {
-    if (this.starvedAt >= 0 && currentFrame - this.starvedAt < UNDERRUN_WINDOW_SECONDS * sampleRate) {
-      this.underruns++;
+  private _enqueue(pcm: Int16Array): void {
+    if (this._starvedAt >= 0 && currentFrame - this._starvedAt < UNDERRUN_WINDOW_SECONDS * sampleRate) {
+      this._underruns++;
     }
-    this.starvedAt = -1;
-    this.quietFrames = 0;
+    this._starvedAt = -1;
+    this._quietFrames = 0;
     let dropped = 0;
     for (let offset = 0; offset < pcm.length; offset += CHUNK) {
       const part = pcm.subarray(offset, offset + CHUNK);
-      const source = part.length === CHUNK ? this.source : this.source.subarray(0, part.length);
+      const source = part.length === CHUNK ? this._source : this._source.subarray(0, part.length);
       pcm16ToFloat(part, source);
-      const n = this.resampler.process(source, this.resampled);
-      dropped += n - this.ring.write(this.resampled, n);
+      const n = this._resampler.process(source, this._resampled);
+      dropped += n - this._ring.write(this._resampled, n);
     }
-    if (dropped > 0) this.post({ type: 'overflow', droppedSamples: dropped });
+    if (dropped > 0) this._post({ type: 'overflow', droppedSamples: dropped });
   }
 
-  private clear(): void {
-    const droppedSamples = this.ring.available;
-    this.resampler.reset();
-    this.starvedAt = -1;
-    this.quietFrames = 0;
+  private _clear(): void {
+    const droppedSamples = this._ring.available;
+    this._resampler.reset();
+    this._starvedAt = -1;
+    this._quietFrames = 0;
     // Keep one quantum to fade out instead of cutting mid-waveform (a click); drop the rest now,
     // so audio of the next reply that arrives before the fade is rendered is not lost with it.
-    this.fadeLength = this.playing ? this.ring.read(this.fade) : 0;
-    this.ring.clear();
-    this.setPlaying(false);
-    this.post({ type: 'cleared', droppedSamples, playedSamples: this.playedSamples, frame: currentFrame });
+    this._fadeLength = this._playing ? this._ring.read(this._fade) : 0;
+    this._ring.clear();
+    this._setPlaying(false);
+    this._post({ type: 'cleared', droppedSamples, playedSamples: this._playedSamples, frame: currentFrame });
   }
 
-  private setPlaying(playing: boolean): void {
-    if (this.playing === playing) return;
-    this.playing = playing;
-    this.post({ type: 'state', playing, underruns: this.underruns });
+  private _setPlaying(playing: boolean): void {
+    if (this._playing === playing) return;
+    this._playing = playing;
+    this._post({ type: 'state', playing, underruns: this._underruns });
   }
 
-  private post(message: PlaybackOutput): void {
+  private _post(message: PlaybackOutput): void {
     this.port.postMessage(message);
   }
 }

@@ -77,39 +77,39 @@ export class AudioEngine {
   }
 
   readonly context: AudioContext;
-  private readonly options: AudioEngineOptions;
-  private readonly modules: Promise<WorkletRoute[]>;
-  private stream?: MediaStream;
-  private source?: MediaStreamAudioSourceNode;
-  private capture?: AudioWorkletNode;
-  private playback?: AudioWorkletNode;
-  private inputMeter?: AnalyserNode;
-  private outputMeter?: AnalyserNode;
-  private meterBuffer?: Float32Array<ArrayBuffer>;
-  private pendingAudio: Int16Array[] = [];
-  private readonly frameListeners = new Set<FrameListener>();
-  private readonly microphoneLostListeners = new Set<() => void>();
-  private muted: boolean;
-  private closed = false;
-  private readonly stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
+  private readonly _options: AudioEngineOptions;
+  private readonly _modules: Promise<WorkletRoute[]>;
+  private _stream?: MediaStream;
+  private _source?: MediaStreamAudioSourceNode;
+  private _capture?: AudioWorkletNode;
+  private _playback?: AudioWorkletNode;
+  private _inputMeter?: AnalyserNode;
+  private _outputMeter?: AnalyserNode;
+  private _meterBuffer?: Float32Array<ArrayBuffer>;
+  private _pendingAudio: Int16Array[] = [];
+  private readonly _frameListeners = new Set<FrameListener>();
+  private readonly _microphoneLostListeners = new Set<() => void>();
+  private _muted: boolean;
+  private _closed = false;
+  private readonly _stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
 
   private constructor(context: AudioContext, options: AudioEngineOptions) {
     this.context = context;
-    this.options = options;
-    this.muted = options.muted ?? false;
+    this._options = options;
+    this._muted = options.muted ?? false;
     // Inside the gesture: iOS and Safari only let a context start from one.
     void context.resume().catch(() => {});
     // Outside one (a programmatic start), the next click or key press resumes it instead.
-    if (navigator.userActivation && !navigator.userActivation.isActive) this.resumeOnNextGesture();
+    if (navigator.userActivation && !navigator.userActivation.isActive) this._resumeOnNextGesture();
     // Start fetching the worklets now; they are needed only once the session starts.
     const sources = options.worklets ?? getDefaultWorkletSources();
-    this.modules = Promise.all(WORKLET_NAMES.map((name) => loadWorklet(context, name, sources)));
-    this.modules.catch(() => {}); // observed in start(); avoid an unhandled rejection meanwhile
+    this._modules = Promise.all(WORKLET_NAMES.map((name) => loadWorklet(context, name, sources)));
+    this._modules.catch(() => {}); // observed in start(); avoid an unhandled rejection meanwhile
   }
 
   /** Routes the worklet modules were loaded from (files beside the bundle, or the inline fallback). */
   get workletRoutes(): Promise<WorkletRoute[]> {
-    return this.modules;
+    return this._modules;
   }
 
   /**
@@ -120,7 +120,7 @@ export class AudioEngine {
     const blocked = microphoneBlocked();
     if (blocked) throw blocked;
     const getUserMedia =
-      this.options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
+      this._options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
     if (!getUserMedia) {
       throw new VoiceAgentError('mic-unavailable', 'This browser offers no microphone API (navigator.mediaDevices is missing).');
     }
@@ -130,75 +130,75 @@ export class AudioEngine {
     } catch (error) {
       throw microphoneError(error);
     }
-    if (this.closed || signal?.aborted) {
+    if (this._closed || signal?.aborted) {
       stopTracks(stream);
       signal?.throwIfAborted();
       throw new VoiceAgentError('audio-failed', 'The audio engine was closed while the microphone opened.');
     }
-    this.stream = stream;
+    this._stream = stream;
     for (const track of stream.getAudioTracks()) {
-      track.enabled = !this.muted;
+      track.enabled = !this._muted;
       // Fired when the device goes away or access is withdrawn (never for our own stop()). Firefox
       // hands some `ended` events only to `onended`, so both routes lead to the one handler.
-      track.addEventListener('ended', this.handleTrackEnded);
-      track.onended = this.handleTrackEnded;
+      track.addEventListener('ended', this._handleTrackEnded);
+      track.onended = this._handleTrackEnded;
     }
   }
 
   /** Builds the audio graph for a session at `sampleRate` (the rate on the wire, both ways). */
   async start(sampleRate: number, signal?: AbortSignal): Promise<void> {
-    await this.whenReady(signal);
+    await this._whenReady(signal);
     signal?.throwIfAborted();
-    if (this.closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
+    if (this._closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
     const { context } = this;
-    const frameMs = this.options.frameMs ?? 20;
+    const frameMs = this._options.frameMs ?? 20;
     try {
       const playbackOptions: PlaybackOptions = {
         sourceRate: sampleRate,
-        prebufferMs: this.options.prebufferMs ?? 60,
-        capacitySeconds: this.options.playbackCapacitySeconds ?? 30,
+        prebufferMs: this._options.prebufferMs ?? 60,
+        capacitySeconds: this._options.playbackCapacitySeconds ?? 30,
       };
-      this.playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
+      this._playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
         numberOfInputs: 0,
         numberOfOutputs: 1,
         outputChannelCount: [1],
         processorOptions: playbackOptions,
       });
-      this.playback.port.onmessage = (event: MessageEvent<PlaybackOutput>) => this.handlePlayback(event.data);
-      this.outputMeter = new AnalyserNode(context, { fftSize: 1024 });
-      this.playback.connect(this.outputMeter);
-      this.playback.connect(context.destination);
+      this._playback.port.onmessage = (event: MessageEvent<PlaybackOutput>) => this._handlePlayback(event.data);
+      this._outputMeter = new AnalyserNode(context, { fftSize: 1024 });
+      this._playback.connect(this._outputMeter);
+      this._playback.connect(context.destination);
 
-      if (this.stream) {
+      if (this._stream) {
         const captureOptions: CaptureOptions = {
           targetRate: sampleRate,
           frameSamples: Math.round((sampleRate * frameMs) / 1000),
-          muted: this.muted,
+          muted: this._muted,
         };
-        this.source = new MediaStreamAudioSourceNode(context, { mediaStream: this.stream });
-        this.capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
+        this._source = new MediaStreamAudioSourceNode(context, { mediaStream: this._stream });
+        this._capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
           numberOfInputs: 1,
           numberOfOutputs: 0,
           channelCount: 1,
           channelCountMode: 'explicit',
           processorOptions: captureOptions,
         });
-        this.capture.port.onmessage = (event: MessageEvent<CaptureOutput>) => this.handleFrame(event.data);
-        this.inputMeter = new AnalyserNode(context, { fftSize: 1024 });
-        this.source.connect(this.capture);
-        this.source.connect(this.inputMeter);
+        this._capture.port.onmessage = (event: MessageEvent<CaptureOutput>) => this._handleFrame(event.data);
+        this._inputMeter = new AnalyserNode(context, { fftSize: 1024 });
+        this._source.connect(this._capture);
+        this._source.connect(this._inputMeter);
       }
     } catch (cause) {
       throw new VoiceAgentError('audio-failed', 'The audio graph could not be built.', { cause });
     }
-    const queued = this.pendingAudio;
-    this.pendingAudio = [];
+    const queued = this._pendingAudio;
+    this._pendingAudio = [];
     for (const pcm of queued) this.enqueue(pcm);
   }
 
   /** The worklets are loaded and the context runs, within `startTimeoutMs`; else `audio-failed`. */
-  private async whenReady(signal?: AbortSignal): Promise<void> {
-    const timeoutMs = this.options.startTimeoutMs ?? 4000;
+  private async _whenReady(signal?: AbortSignal): Promise<void> {
+    const timeoutMs = this._options.startTimeoutMs ?? 4000;
     const { context } = this;
     let onStateChange: (() => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -222,7 +222,7 @@ export class AudioEngine {
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     try {
-      await Promise.race([Promise.all([this.modules, running]), failed]);
+      await Promise.race([Promise.all([this._modules, running]), failed]);
     } catch (error) {
       throw isAbortError(error) ? error : toVoiceAgentError(error, 'audio-failed');
     } finally {
@@ -233,39 +233,39 @@ export class AudioEngine {
 
   /** Called once if the microphone stops during the call: unplugged, or access withdrawn. */
   onMicrophoneLost(listener: () => void): () => void {
-    this.microphoneLostListeners.add(listener);
-    return () => this.microphoneLostListeners.delete(listener);
+    this._microphoneLostListeners.add(listener);
+    return () => this._microphoneLostListeners.delete(listener);
   }
 
   /** Subscribes to captured frames: mono PCM16 at the session rate, `frameMs` each. */
   onFrame(listener: FrameListener): () => void {
-    this.frameListeners.add(listener);
-    return () => this.frameListeners.delete(listener);
+    this._frameListeners.add(listener);
+    return () => this._frameListeners.delete(listener);
   }
 
   /** Queues agent audio (mono PCM16 at the session rate) for gapless playback. */
   enqueue(pcm: Int16Array): void {
-    if (this.closed || pcm.length === 0) return;
-    if (!this.playback) {
-      this.pendingAudio.push(pcm);
+    if (this._closed || pcm.length === 0) return;
+    if (!this._playback) {
+      this._pendingAudio.push(pcm);
       return;
     }
     // Copy only when the array is a view on a larger buffer; otherwise transfer the buffer itself.
     const buffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer;
-    this.postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer }, [buffer as ArrayBuffer]);
+    this._postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer }, [buffer as ArrayBuffer]);
   }
 
   /** Barge-in: drops every queued sample of agent audio; silence from the next render quantum. */
   interrupt(): void {
-    this.pendingAudio = [];
-    this.postPlayback({ type: 'clear' });
+    this._pendingAudio = [];
+    this._postPlayback({ type: 'clear' });
   }
 
   setMuted(muted: boolean): void {
-    this.muted = muted;
-    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = !muted;
+    this._muted = muted;
+    for (const track of this._stream?.getAudioTracks() ?? []) track.enabled = !muted;
     const command: CaptureCommand = { type: 'mute', muted };
-    this.capture?.port.postMessage(command);
+    this._capture?.port.postMessage(command);
   }
 
   get sampleRate(): number {
@@ -274,91 +274,91 @@ export class AudioEngine {
 
   /** Microphone level, RMS in 0..1 over the last ~20 ms. */
   get inputLevel(): number {
-    return this.muted ? 0 : this.level(this.inputMeter);
+    return this._muted ? 0 : this._level(this._inputMeter);
   }
 
   /** Agent playback level, RMS in 0..1 over the last ~20 ms. */
   get outputLevel(): number {
-    return this.level(this.outputMeter);
+    return this._level(this._outputMeter);
   }
 
   get playbackStats(): Readonly<PlaybackStats> {
-    return this.stats;
+    return this._stats;
   }
 
   /** Stops every track, disconnects every node and closes the context. Idempotent. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.frameListeners.clear();
-    this.microphoneLostListeners.clear();
-    this.pendingAudio = [];
-    this.removeGestureListeners();
-    if (this.stream) {
-      for (const track of this.stream.getAudioTracks()) {
-        track.removeEventListener('ended', this.handleTrackEnded);
+    if (this._closed) return;
+    this._closed = true;
+    this._frameListeners.clear();
+    this._microphoneLostListeners.clear();
+    this._pendingAudio = [];
+    this._removeGestureListeners();
+    if (this._stream) {
+      for (const track of this._stream.getAudioTracks()) {
+        track.removeEventListener('ended', this._handleTrackEnded);
         track.onended = null;
       }
-      stopTracks(this.stream);
+      stopTracks(this._stream);
     }
-    for (const node of [this.source, this.capture, this.playback, this.inputMeter, this.outputMeter]) node?.disconnect();
-    if (this.capture) this.capture.port.onmessage = null;
-    if (this.playback) this.playback.port.onmessage = null;
-    this.stream = this.source = this.capture = this.playback = this.inputMeter = this.outputMeter = undefined;
+    for (const node of [this._source, this._capture, this._playback, this._inputMeter, this._outputMeter]) node?.disconnect();
+    if (this._capture) this._capture.port.onmessage = null;
+    if (this._playback) this._playback.port.onmessage = null;
+    this._stream = this._source = this._capture = this._playback = this._inputMeter = this._outputMeter = undefined;
     if (this.context.state !== 'closed') await this.context.close().catch(() => {});
   }
 
-  private level(meter: AnalyserNode | undefined): number {
+  private _level(meter: AnalyserNode | undefined): number {
     if (!meter) return 0;
-    const buffer = (this.meterBuffer ??= new Float32Array(meter.fftSize));
+    const buffer = (this._meterBuffer ??= new Float32Array(meter.fftSize));
     meter.getFloatTimeDomainData(buffer);
     return rms(buffer);
   }
 
-  private readonly handleTrackEnded = (): void => {
-    if (this.closed) return;
-    const listeners = [...this.microphoneLostListeners];
-    this.microphoneLostListeners.clear();
+  private readonly _handleTrackEnded = (): void => {
+    if (this._closed) return;
+    const listeners = [...this._microphoneLostListeners];
+    this._microphoneLostListeners.clear();
     for (const listener of listeners) listener();
   };
 
-  private handleFrame(message: CaptureOutput): void {
+  private _handleFrame(message: CaptureOutput): void {
     const pcm = new Int16Array(message.pcm);
-    for (const listener of this.frameListeners) listener(pcm);
+    for (const listener of this._frameListeners) listener(pcm);
   }
 
-  private handlePlayback(message: PlaybackOutput): void {
+  private _handlePlayback(message: PlaybackOutput): void {
     switch (message.type) {
       case 'state':
-        this.stats.playing = message.playing;
-        this.stats.underruns = message.underruns;
+        this._stats.playing = message.playing;
+        this._stats.underruns = message.underruns;
         break;
       case 'cleared':
-        this.stats.clearedSamples += message.droppedSamples;
-        this.stats.lastClearFrame = message.frame;
+        this._stats.clearedSamples += message.droppedSamples;
+        this._stats.lastClearFrame = message.frame;
         break;
       case 'overflow':
-        this.stats.overflowSamples += message.droppedSamples;
+        this._stats.overflowSamples += message.droppedSamples;
         break;
     }
   }
 
-  private postPlayback(command: PlaybackCommand, transfer: Transferable[] = []): void {
-    this.playback?.port.postMessage(command, transfer);
+  private _postPlayback(command: PlaybackCommand, transfer: Transferable[] = []): void {
+    this._playback?.port.postMessage(command, transfer);
   }
 
   /** A context created outside a gesture stays suspended; the next click or key press resumes it. */
-  private resumeOnNextGesture(): void {
-    for (const type of GESTURE_EVENTS) document.addEventListener(type, this.handleGesture, { capture: true, passive: true });
+  private _resumeOnNextGesture(): void {
+    for (const type of GESTURE_EVENTS) document.addEventListener(type, this._handleGesture, { capture: true, passive: true });
   }
 
-  private removeGestureListeners(): void {
-    for (const type of GESTURE_EVENTS) document.removeEventListener(type, this.handleGesture, { capture: true });
+  private _removeGestureListeners(): void {
+    for (const type of GESTURE_EVENTS) document.removeEventListener(type, this._handleGesture, { capture: true });
   }
 
-  private readonly handleGesture = (): void => {
-    this.removeGestureListeners();
-    if (!this.closed) void this.context.resume().catch(() => {});
+  private readonly _handleGesture = (): void => {
+    this._removeGestureListeners();
+    if (!this._closed) void this.context.resume().catch(() => {});
   };
 }
 

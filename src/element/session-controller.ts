@@ -1,23 +1,14 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../errors.js';
-import {
-  VaBeforeConnectEvent,
-  VaConnectEvent,
-  VaDisconnectEvent,
-  VaErrorEvent,
-  VaStatusChangeEvent,
-  VaTranscriptEvent,
-  type ConnectConfig,
-} from '../events.js';
+import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaTranscriptEvent } from '../events.js';
+import { validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
 import { endpointTokenProvider, type TokenProvider } from '../session/token.js';
 import { VoiceSession, type SessionConfig, type SessionEvent } from '../session/voice-session.js';
 
-/** What the controller needs from its element. */
-export interface SessionControllerHost extends ReactiveControllerHost, EventTarget {
+/** What the controller needs from its element: the call's settings as its attributes hold them. */
+export interface SessionControllerHost extends ReactiveControllerHost, EventTarget, CallSettings {
   readonly isConnected: boolean;
-  /** The connection settings from attributes and properties, or the reason they are unusable. */
-  connectConfig(): ConnectConfig | VoiceAgentError;
   readonly tokenProvider?: TokenProvider;
   readonly muted: boolean;
   /** Extra session settings (audio options, timeouts); test seams and advanced use. */
@@ -31,95 +22,96 @@ export interface SessionControllerHost extends ReactiveControllerHost, EventTarg
  */
 export class SessionController implements ReactiveController {
   snapshot: SessionSnapshot = INITIAL_SNAPSHOT;
-  private session?: VoiceSession;
-  private unsubscribe?: () => void;
+  private _session?: VoiceSession;
+  private _unsubscribe?: () => void;
 
-  constructor(private readonly host: SessionControllerHost) {
-    host.addController(this);
+  constructor(private readonly _host: SessionControllerHost) {
+    _host.addController(this);
   }
 
   hostDisconnected(): void {
     // A move (remove + insert in one task) must not end the call; a removal must.
     queueMicrotask(() => {
-      if (!this.host.isConnected) void this.stop();
+      if (!this._host.isConnected) void this.stop();
     });
   }
 
   get inputLevel(): number {
-    return this.session?.inputLevel ?? 0;
+    return this._session?.inputLevel ?? 0;
   }
 
   get outputLevel(): number {
-    return this.session?.outputLevel ?? 0;
+    return this._session?.outputLevel ?? 0;
   }
 
   /** Starts a session unless one is live. Synchronous up to the session's first await (user gesture). */
   start(): Promise<void> {
-    const current = this.session;
+    const current = this._session;
     if (current && current.snapshot.status !== 'disconnected') return current.start();
-    const config = this.host.connectConfig();
-    if (config instanceof VoiceAgentError) return this.fail(config);
+    const config = validateCallSettings(this._host);
+    if (config instanceof VoiceAgentError) return this._fail(config);
     const before = new VaBeforeConnectEvent(config);
-    if (!this.host.dispatchEvent(before)) return Promise.resolve();
+    if (!this._host.dispatchEvent(before)) return Promise.resolve();
     const { agentId, mode, variables, serverUrl, tokenEndpoint } = before.detail.config;
-    const tokenProvider = this.host.tokenProvider ?? (tokenEndpoint ? endpointTokenProvider(tokenEndpoint) : undefined);
+    const tokenProvider = this._host.tokenProvider ?? (tokenEndpoint ? endpointTokenProvider(tokenEndpoint) : undefined);
     if (!tokenProvider) {
-      return this.fail(new VoiceAgentError('config-invalid', 'Set the token-endpoint attribute (or a tokenProvider) before starting.'));
+      return this._fail(new VoiceAgentError('config-invalid', 'Set the token-endpoint attribute (or a tokenProvider) before starting.'));
     }
-    this.unsubscribe?.();
-    const session = (this.session = new VoiceSession({
-      ...this.host.sessionOptions,
+    this._unsubscribe?.();
+    const session = (this._session = new VoiceSession({
+      ...this._host.sessionOptions,
       agentId,
       mode,
       variables,
       serverUrl,
       tokenProvider,
-      muted: this.host.muted,
+      muted: this._host.muted,
     }));
-    this.unsubscribe = session.subscribe(this.handleSessionEvent);
+    this._unsubscribe = session.subscribe(this._handleSessionEvent);
     return session.start();
   }
 
   stop(): Promise<void> {
-    return this.session?.stop() ?? Promise.resolve();
+    return this._session?.stop() ?? Promise.resolve();
   }
 
   sendText(text: string): boolean {
-    return this.session?.sendText(text) ?? false;
+    return this._session?.sendText(text) ?? false;
   }
 
   setMuted(muted: boolean): void {
-    this.session?.setMuted(muted);
+    this._session?.setMuted(muted);
   }
 
   /** A failure before any session exists (configuration): shown and reported like any other. */
-  private fail(error: VoiceAgentError): Promise<void> {
+  private _fail(error: VoiceAgentError): Promise<void> {
     this.snapshot = { ...this.snapshot, error };
-    this.host.requestUpdate();
-    this.host.dispatchEvent(new VaErrorEvent({ code: error.code, message: error.message, fatal: true }));
+    this._host.requestUpdate();
+    this._host.dispatchEvent(VaErrorEvent.from(error));
     return Promise.resolve();
   }
 
-  private readonly handleSessionEvent = (event: SessionEvent, snapshot: SessionSnapshot): void => {
+  private readonly _handleSessionEvent = (event: SessionEvent, snapshot: SessionSnapshot): void => {
     this.snapshot = snapshot;
-    this.host.requestUpdate();
+    this._host.requestUpdate();
     switch (event.type) {
       case 'status':
-        this.host.dispatchEvent(new VaStatusChangeEvent({ status: event.status, previous: event.previous }));
+        this._host.dispatchEvent(new VaStatusChangeEvent({ status: event.status, previous: event.previous }));
         break;
       case 'transcript':
-        this.host.dispatchEvent(new VaTranscriptEvent({ ...event.entry }));
+        this._host.dispatchEvent(new VaTranscriptEvent({ ...event.entry }));
         break;
       case 'error':
-        this.host.dispatchEvent(new VaErrorEvent({ code: event.error.code, message: event.error.message, fatal: event.error.fatal }));
+        this._host.dispatchEvent(VaErrorEvent.from(event.error));
         break;
       case 'connect':
-        this.host.dispatchEvent(new VaConnectEvent({ ...event.info }));
+        this._host.dispatchEvent(new VaConnectEvent({ ...event.info }));
         break;
       case 'disconnect':
-        this.host.dispatchEvent(new VaDisconnectEvent(event.reason));
+        this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
         break;
       case 'speaking':
+      case 'phase':
         break;
     }
   };

@@ -1,33 +1,26 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property } from 'lit/decorators.js';
-import { VoiceAgentError } from '../errors.js';
-import type { ConnectConfig } from '../events.js';
+import { property, state } from 'lit/decorators.js';
+import { VaCloseEvent, VaOpenEvent } from '../events.js';
+import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
 import type { CallMode, CallVariables, SessionStatus, TranscriptEntry } from '../session/session-types.js';
 import type { TokenProvider } from '../session/token.js';
 import type { SessionConfig } from '../session/voice-session.js';
 import { SessionController } from './session-controller.js';
-import { STRINGS } from './strings.js';
+import { DEFAULT_STRINGS, errorKey, format, formatDuration, mergeStrings, stringsFromAttribute, type VoiceAgentStrings } from './strings.js';
+import { closeIcon, hangUpIcon, micIcon, micOffIcon, phoneIcon, sendIcon, waveIcon } from './ui/icons.js';
+import { TranscriptScroller, renderTranscript, transcriptStyles } from './ui/transcript.js';
+import { isLive, viewState, type ViewState } from './ui/view-state.js';
+import { VisualizerController, renderVisualizer, visualizerStyles } from './ui/visualizer.js';
 import { styles } from './voice-agent.styles.js';
 
-export const DEFAULT_SERVER_URL = 'wss://api.smallest.ai/atoms/v1/agent/connect';
+export { DEFAULT_SERVER_URL };
 
-/** Values the `variables` attribute could not be read into; reported when a call starts. */
-const invalidVariables = new WeakSet<object>();
+export type Layout = 'floating' | 'inline';
+export type Position = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+export type TranscriptVisibility = 'auto' | 'always' | 'never';
+export type Theme = 'auto' | 'light' | 'dark';
 
-const variablesConverter = {
-  fromAttribute(value: string | null): CallVariables {
-    if (value === null || value.trim() === '') return {};
-    try {
-      const parsed: unknown = JSON.parse(value);
-      if (isPlainObject(parsed)) return parsed as CallVariables;
-    } catch {
-      // reported on start
-    }
-    const invalid = {};
-    invalidVariables.add(invalid);
-    return invalid;
-  },
-};
+const MAX_TEXT_LENGTH = 4000;
 
 /**
  * Talk with a realtime voice agent from any page. On start it asks the site's own token endpoint for
@@ -44,41 +37,71 @@ const variablesConverter = {
  * @fires {VaTranscriptEvent} va-transcript - A transcript entry was added or updated; `detail: {role, text, final}`.
  * @fires {VaErrorEvent} va-error - Something went wrong; `detail: {code, message, fatal}`. `code` is stable; fatal errors end the call.
  * @fires {VaDisconnectEvent} va-disconnect - A connected session ended; `detail: {reason}` (`client_requested`, `ended`, `websocket_closed` or `error`).
+ * @fires {VaOpenEvent} va-open - The floating panel opened (launcher, `show()` or `open`).
+ * @fires {VaCloseEvent} va-close - The floating panel closed (close button, Escape, launcher, `hide()` or `open`).
  *
- * @csspart base - The widget's frame.
- * @csspart call-button - Starts and ends the call (cancels while connecting).
- * @csspart mute-button - Mutes the microphone during a voice call.
- * @csspart status - The live status line (a polite live region).
- * @csspart error - What went wrong and what to do, after a failure.
+ * @slot avatar - The agent's picture in the panel's header (an `<img>` fills the circle).
+ * @slot launcher-icon - Replaces the launcher's icon.
+ *
+ * @csspart launcher - The round button that opens the floating panel.
+ * @csspart launcher-badge - The muted-microphone mark on the launcher during a call.
+ * @csspart panel - The panel: header, visualiser, transcript, text field and controls.
+ * @csspart base - The panel (the name it had before the launcher existed).
+ * @csspart header - The panel's top row: avatar, name and status.
+ * @csspart avatar - The circle that holds the avatar slot.
+ * @csspart name - The agent's name.
+ * @csspart status - The status line: the one polite live region.
+ * @csspart close-button - Closes the floating panel (the call goes on).
+ * @csspart visualizer - Bars that follow the microphone while listening and the agent while it speaks.
+ * @csspart hint - What to expect while the browser asks for the microphone.
+ * @csspart error - What went wrong and what to do (announced once, assertively).
+ * @csspart retry-button - Starts a fresh call after a failure.
  * @csspart transcript - The list of conversation turns.
- * @csspart message - One transcript entry.
- * @csspart message-user - A transcript entry spoken or typed by the user.
- * @csspart message-assistant - A transcript entry from the agent.
- * @csspart text-form - The message form (chat mode).
- * @csspart text-input - The message field (chat mode).
- * @csspart send-button - The send button (chat mode).
+ * @csspart message - One turn.
+ * @csspart message-user - A turn spoken or typed by the user.
+ * @csspart message-assistant - A turn of the agent.
+ * @csspart jump-button - Scrolls back to the latest turn after the reader scrolled up.
+ * @csspart text-form - The message form.
+ * @csspart text-input - The message field: Enter sends, Shift+Enter starts a new line.
+ * @csspart send-button - Sends the message.
+ * @csspart send-note - Says a message was not sent (its text stays in the field).
+ * @csspart controls - The row of call controls.
+ * @csspart call-button - Starts and ends the call (cancels while connecting).
+ * @csspart mute-button - Mutes the microphone during a voice call (`aria-pressed`).
  *
- * @cssprop [--va-accent=#4338ca] - Call button and accent colour.
- * @cssprop [--va-accent-contrast=#ffffff] - Text on the accent colour.
- * @cssprop [--va-danger=#b91c1c] - End-call button, muted state and error text.
- * @cssprop [--va-surface=#ffffff] - Background of the widget.
- * @cssprop [--va-text=#111827] - Text colour.
- * @cssprop [--va-muted-text=#4b5563] - Status line and in-progress transcript text.
- * @cssprop [--va-border=#d1d5db] - Borders of the frame, the mute button and the text field.
- * @cssprop [--va-radius=12px] - Corner radius of the frame.
- * @cssprop [--va-button-radius=9999px] - Corner radius of buttons and the text field.
- * @cssprop [--va-font=inherit] - Font shorthand for the widget.
- * @cssprop [--va-transcript-max-height=16rem] - Height after which the transcript scrolls.
+ * @cssprop [--va-accent=#4338ca] - Accent: launcher, call button, visualiser (dark: #a5b4fc).
+ * @cssprop [--va-accent-contrast=#ffffff] - Text and icons on the accent (dark: #1e1b4b).
+ * @cssprop [--va-danger=#b91c1c] - End call, muted microphone, error frame (dark: #fca5a5).
+ * @cssprop [--va-danger-contrast=#ffffff] - Text and icons on the danger colour (dark: #450a0a).
+ * @cssprop [--va-surface=#ffffff] - Background of the panel (dark: #111827).
+ * @cssprop [--va-text=#111827] - Text (dark: #f3f4f6).
+ * @cssprop [--va-muted-text=#4b5563] - Status line, placeholders and icons (dark: #a3adbd).
+ * @cssprop [--va-border=#d1d5db] - Borders and idle visualiser bars (dark: #374151).
+ * @cssprop [--va-bubble-user=#e0e7ff] - Background of the user's turns (dark: #312e81).
+ * @cssprop [--va-bubble-assistant=#f3f4f6] - Background of the agent's turns (dark: #1f2937).
+ * @cssprop [--va-shadow=0 12px 32px rgb(17 24 39 / 0.18), 0 2px 6px rgb(17 24 39 / 0.12)] - Shadow of the launcher and the floating panel.
+ * @cssprop [--va-focus=var(--va-accent)] - Focus ring colour.
+ * @cssprop [--va-radius=16px] - Corner radius of the panel.
+ * @cssprop [--va-button-radius=9999px] - Corner radius of the call button.
+ * @cssprop [--va-font=400 15px/1.45 system-ui, sans-serif] - Font shorthand; set `inherit` on the element to use the page's font.
+ * @cssprop [--va-transcript-max-height=18rem] - Height after which the transcript scrolls.
+ * @cssprop [--va-launcher-size=3.5rem] - Diameter of the launcher.
+ * @cssprop [--va-panel-width=23rem] - Width of the floating panel (phones: the whole screen width).
+ * @cssprop [--va-panel-height=36rem] - Tallest the floating panel grows.
+ * @cssprop [--va-z-index=2147483000] - Stacking order of the floating widget.
+ * @cssprop [--va-offset-x=1.25rem] - Distance of the floating widget from the side of the screen.
+ * @cssprop [--va-offset-y=1.25rem] - Distance of the floating widget from the top or bottom of the screen.
  *
+ * @cssstate open - The floating panel is open (always set inline).
  * @cssstate connecting - A call is being set up.
  * @cssstate connected - A call is in progress.
+ * @cssstate listening - In a voice call, the agent is listening.
  * @cssstate speaking - The agent is talking.
  * @cssstate muted - The microphone is muted.
  * @cssstate error - The last call failed; the `error` part says why.
  */
 export class VoiceAgentElement extends LitElement {
-  static override styles = styles;
-  static override shadowRootOptions: ShadowRootInit = { ...LitElement.shadowRootOptions, delegatesFocus: true };
+  static override styles = [styles, visualizerStyles, transcriptStyles];
 
   /** The agent to talk to; sent to the token endpoint as `agent_id`. */
   @property({ attribute: 'agent-id' }) agentId = '';
@@ -93,10 +116,28 @@ export class VoiceAgentElement extends LitElement {
   @property() mode: CallMode = 'webcall';
 
   /** Per-call variables for the agent's prompt: a JSON object as attribute, an object as property. */
-  @property({ converter: variablesConverter }) variables: CallVariables = {};
+  @property({ converter: { fromAttribute: variablesFromAttribute } }) variables: CallVariables = {};
 
   /** Mutes the microphone (the call goes on; the agent hears silence). */
   @property({ type: Boolean, reflect: true }) muted = false;
+
+  /** `floating` (the default: a launcher in a corner opens the panel) or `inline` (the panel in the page flow). */
+  @property({ reflect: true }) layout: Layout = 'floating';
+
+  /** Corner of the floating launcher: `bottom-right` (default), `bottom-left`, `top-right`, `top-left`; mirrored right-to-left. */
+  @property({ reflect: true }) position: Position = 'bottom-right';
+
+  /** Whether the floating panel is open. */
+  @property({ type: Boolean, reflect: true }) open = false;
+
+  /** The agent's name in the header and the launcher's label. */
+  @property({ attribute: 'agent-name' }) agentName = '';
+
+  /** `auto` (the default: once there is a turn), `always`, or `never` for voice-only widgets. */
+  @property({ attribute: 'show-transcript' }) showTranscript: TranscriptVisibility = 'auto';
+
+  /** `auto` (the default: follows the user's light or dark preference), `light` or `dark`. */
+  @property({ reflect: true }) theme: Theme = 'auto';
 
   /** Replaces the token endpoint with custom code that returns `{token, url?}`. */
   @property({ attribute: false }) tokenProvider?: TokenProvider;
@@ -104,205 +145,361 @@ export class VoiceAgentElement extends LitElement {
   /** @internal Extra session settings (audio context rate, worklet sources, timeouts). */
   @property({ attribute: false }) sessionOptions?: Partial<SessionConfig>;
 
-  private readonly session = new SessionController(this);
-  private readonly internals: ElementInternals = this.attachInternals();
+  @state() private draft = '';
+  @state() private sendFailed = false;
+  private _stringOverrides: Partial<VoiceAgentStrings> = {};
+  private _merged: VoiceAgentStrings = DEFAULT_STRINGS;
+  private _focusOnRender?: 'panel' | 'launcher';
+
+  private readonly _session = new SessionController(this);
+  private readonly _scroller = new TranscriptScroller(this);
+  private readonly _visualizer = new VisualizerController(this);
+  private readonly _internals: ElementInternals = this.attachInternals();
+
+  /**
+   * Every word the widget shows: English defaults with the page's overrides merged over them.
+   * Set an object (for example a locale module's default export) or, as an attribute, JSON; missing
+   * keys stay English. Reading it returns the merged table.
+   */
+  @property({ attribute: 'strings', converter: { fromAttribute: stringsFromAttribute }, noAccessor: true })
+  get strings(): VoiceAgentStrings {
+    return this._merged;
+  }
+  set strings(overrides: Partial<VoiceAgentStrings> | null | undefined) {
+    const old = this._merged;
+    this._stringOverrides = overrides ?? {};
+    this._merged = mergeStrings(this._stringOverrides);
+    this.requestUpdate('strings', old);
+  }
 
   /** `disconnected`, `connecting`, `connected` or `disconnecting`. */
   get status(): SessionStatus {
-    return this.session.snapshot.status;
+    return this._session.snapshot.status;
   }
 
   /** Whether the agent is talking. */
   get speaking(): boolean {
-    return this.session.snapshot.speaking;
+    return this._session.snapshot.speaking;
   }
 
   /** The conversation so far: `{role: 'user' | 'assistant', text, final}` entries, oldest first. */
   get transcript(): readonly TranscriptEntry[] {
-    return this.session.snapshot.transcript;
+    return this._session.snapshot.transcript;
   }
 
   /** Microphone level (RMS, 0..1) right now; poll it, e.g. once per animation frame. */
   get inputLevel(): number {
-    return this.session.inputLevel;
+    return this._session.inputLevel;
   }
 
   /** Agent playback level (RMS, 0..1) right now. */
   get outputLevel(): number {
-    return this.session.outputLevel;
+    return this._session.outputLevel;
+  }
+
+  /** @internal Which level the visualiser follows now. */
+  get meterSource(): 'input' | 'output' | undefined {
+    const state = this._viewState;
+    return state === 'speaking' ? 'output' : state === 'listening' ? 'input' : undefined;
+  }
+
+  /** @internal Whether the panel is on screen. */
+  get panelVisible(): boolean {
+    return this.layout === 'inline' || this.open;
+  }
+
+  /** @internal The visualiser is drawing frames. */
+  get animating(): boolean {
+    return this._visualizer.running;
+  }
+
+  private get _viewState(): ViewState {
+    return viewState(this._session.snapshot, this.muted, this.mode === 'chat');
   }
 
   /**
    * Starts a call. Call it from a user gesture (a click): browsers only start audio from one.
    * Resolves when connected or when the attempt has failed (a `va-error` says why); never rejects.
+   * A floating widget opens its panel.
    */
   start(): Promise<void> {
-    return this.session.start();
+    if (this.layout !== 'inline') this.open = true;
+    return this._session.start();
   }
 
   /** Ends the call and releases the microphone. Resolves once everything is closed. */
   stop(): Promise<void> {
-    return this.session.stop();
+    return this._session.stop();
   }
 
   /** Sends typed text to the agent (both modes). Returns false when no call is connected. */
   sendText(text: string): boolean {
-    return this.session.sendText(text);
+    return this._session.sendText(text);
   }
 
-  /** @internal Used by SessionController. */
-  connectConfig(): ConnectConfig | VoiceAgentError {
-    if (invalidVariables.has(this.variables) || !isPlainObject(this.variables)) {
-      return new VoiceAgentError('config-invalid', 'The variables attribute must be a JSON object.');
-    }
-    const badKey = Object.entries(this.variables).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
-    if (badKey) return new VoiceAgentError('config-invalid', `Variable "${badKey[0]}" must be a string, number or boolean.`);
-    if (this.mode !== 'webcall' && this.mode !== 'chat') {
-      return new VoiceAgentError('config-invalid', `mode must be "webcall" or "chat" (got "${String(this.mode)}").`);
-    }
-    return {
-      agentId: this.agentId,
-      mode: this.mode,
-      variables: { ...this.variables },
-      serverUrl: this.serverUrl,
-      tokenEndpoint: this.tokenEndpoint,
-    };
+  /** Opens the floating panel and moves focus into it. */
+  show(): void {
+    this._focusOnRender = 'panel';
+    this.open = true;
+  }
+
+  /** Closes the floating panel (a call goes on) and gives focus back to the launcher. */
+  hide(): void {
+    if (this.open && this.shadowRoot?.activeElement) this._focusOnRender = 'launcher';
+    this.open = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('muted')) this.session.setMuted(this.muted);
+    if (changed.has('muted')) this._session.setMuted(this.muted);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    const { status, speaking, error } = this.session.snapshot;
-    this.setState('connecting', status === 'connecting');
-    this.setState('connected', status === 'connected');
-    this.setState('speaking', speaking);
-    this.setState('muted', this.muted);
-    this.setState('error', status === 'disconnected' && error !== undefined && error.fatal);
-    const list = this.renderRoot.querySelector('.transcript');
-    if (list) list.scrollTop = list.scrollHeight;
+    const state = this._viewState;
+    const { status, speaking } = this._session.snapshot;
+    this._setState('open', this.panelVisible);
+    this._setState('connecting', status === 'connecting');
+    this._setState('connected', status === 'connected');
+    this._setState('listening', state === 'listening');
+    this._setState('speaking', speaking);
+    this._setState('muted', this.muted);
+    this._setState('error', state === 'error');
+    // Changes after the first render only: an element that starts open announces nothing.
+    if (changed.has('open') && changed.get('open') !== undefined) {
+      this.dispatchEvent(this.open ? new VaOpenEvent() : new VaCloseEvent());
+    }
+    this._moveFocus();
   }
 
   override render() {
-    const { status, error } = this.session.snapshot;
-    const chat = this.mode === 'chat';
-    return html`
-      <div part="base" class="base">
-        <div class="controls">${this.renderCallButton(status, chat)} ${this.renderMuteButton(status, chat)}</div>
-        <p part="status" class="status" role="status">${this.statusText(status, chat)}</p>
-        ${error?.fatal && status === 'disconnected'
-          ? html`<p part="error" class="error" role="alert">${STRINGS.errors[error.code]}</p>`
-          : nothing}
-        ${this.renderTranscript(this.session.snapshot.transcript)} ${chat ? this.renderTextForm(status) : nothing}
-      </div>
-    `;
+    const state = this._viewState;
+    const floating = this.layout !== 'inline';
+    const vertical = this.position.startsWith('top') ? 'top' : 'bottom';
+    const side = this.position.endsWith('left') ? 'left' : 'right';
+    return html`<div class="root ${floating ? `floating ${vertical} ${side}` : 'inline'}">
+      ${floating ? this._renderLauncher(state) : nothing} ${this._renderPanel(state, floating)}
+    </div>`;
   }
 
-  protected renderCallButton(status: SessionStatus, chat: boolean) {
-    const label =
-      status === 'connecting' ? STRINGS.cancel : status === 'disconnected' ? (chat ? STRINGS.startChat : STRINGS.start) : chat ? STRINGS.endChat : STRINGS.end;
+  private _renderLauncher(state: ViewState) {
+    const s = this._merged;
+    const live = isLive(state);
+    const label = this.open ? s.launcherHide : live ? (this.muted && this.mode !== 'chat' ? s.launcherLiveMuted : s.launcherLive) : s.launcherOpen;
     return html`<button
-      part="call-button"
-      class="call-button"
+      part="launcher"
+      class="launcher ${live ? 'live' : ''}"
       type="button"
-      ?disabled=${status === 'disconnecting'}
-      @click=${this.handleCallClick}
+      aria-expanded=${this.open ? 'true' : 'false'}
+      aria-controls="panel"
+      aria-label=${format(label, { name: this._displayName })}
+      @click=${this._handleLauncherClick}
     >
-      ${label}
+      <slot name="launcher-icon">${this.open ? closeIcon : live ? waveIcon : micIcon}</slot>
+      ${live && this.muted && this.mode !== 'chat' ? html`<span part="launcher-badge" class="launcher-badge">${micOffIcon}</span>` : nothing}
     </button>`;
   }
 
-  protected renderMuteButton(status: SessionStatus, chat: boolean) {
-    if (chat || status !== 'connected') return nothing;
+  private _renderPanel(state: ViewState, floating: boolean) {
+    const s = this._merged;
+    const { snapshot } = this._session;
+    const chat = this.mode === 'chat';
+    const error = state === 'error' ? snapshot.error : undefined;
+    const transcript = snapshot.transcript;
+    const showTranscript = this.showTranscript === 'always' || (this.showTranscript !== 'never' && transcript.length > 0);
+    const composer = chat || state === 'listening' || state === 'speaking' || state === 'muted';
+    return html`<section
+      part="panel base"
+      id="panel"
+      class="panel ${state}"
+      role=${floating ? 'dialog' : 'region'}
+      aria-label=${this._displayName}
+      ?hidden=${floating && !this.open}
+      @keydown=${this._handlePanelKeydown}
+    >
+      <div part="header" class="header">
+        <span part="avatar" class="avatar"><slot name="avatar">${micIcon}</slot></span>
+        <div class="heading">
+          <p part="name" class="name">${this._displayName}</p>
+          <p part="status" class="status" role="status">${this._statusText(state)}</p>
+        </div>
+        ${floating
+          ? html`<button part="close-button" class="icon-button" type="button" aria-label=${s.close} @click=${this._handleCloseClick}>${closeIcon}</button>`
+          : nothing}
+      </div>
+      ${chat ? nothing : renderVisualizer(state)}
+      ${state === 'microphone' ? html`<p part="hint" class="hint">${s.statusMicrophoneHint}</p>` : nothing}
+      ${error
+        ? html`<div class="problem">
+            <p part="error" class="error" role="alert">${s[errorKey(error)]}</p>
+            <button part="retry-button" class="pill retry-button" type="button" @click=${this._handleRetryClick}>${s.retry}</button>
+          </div>`
+        : nothing}
+      ${showTranscript
+        ? renderTranscript(transcript, { label: s.transcriptLabel, you: s.you, agent: this._displayName, jumpToLatest: s.jumpToLatest }, this._scroller)
+        : nothing}
+      ${composer ? this._renderComposer(state) : nothing}
+      <div part="controls" class="controls">${this._renderMuteButton(state)} ${this._renderCallButton(state)}</div>
+    </section>`;
+  }
+
+  private _renderComposer(state: ViewState) {
+    const s = this._merged;
+    const busy = state === 'connecting' || state === 'microphone' || state === 'ending';
+    return html`<form part="text-form" class="composer" @submit=${this._handleSubmit}>
+        <textarea
+          part="text-input"
+          class="text-input"
+          name="message"
+          rows="1"
+          maxlength=${MAX_TEXT_LENGTH}
+          autocomplete="off"
+          aria-label=${s.messageLabel}
+          aria-describedby=${this.sendFailed ? 'send-note' : nothing}
+          placeholder=${s.messagePlaceholder}
+          .value=${this.draft}
+          @input=${this._handleInput}
+          @keydown=${this._handleTextKeydown}
+        ></textarea>
+        <button part="send-button" class="send-button" type="submit" aria-label=${s.send} ?disabled=${busy || this.draft.trim() === ''}>
+          ${sendIcon}
+        </button>
+      </form>
+      ${this.sendFailed ? html`<p part="send-note" id="send-note" class="note">${s.sendFailed}</p>` : nothing}`;
+  }
+
+  private _renderMuteButton(state: ViewState) {
+    if (this.mode === 'chat' || !isLive(state)) return nothing;
     return html`<button
       part="mute-button"
-      class="mute-button"
+      class="pill mute-button"
       type="button"
-      aria-label=${STRINGS.muteLabel}
+      aria-label=${this._merged.mute}
       aria-pressed=${this.muted ? 'true' : 'false'}
-      @click=${this.handleMuteClick}
+      @click=${this._handleMuteClick}
     >
-      ${STRINGS.mute}
+      ${this.muted ? micOffIcon : micIcon}
     </button>`;
   }
 
-  protected renderTranscript(transcript: readonly TranscriptEntry[]) {
-    const lastReply = this.mode === 'chat' ? [...transcript].reverse().find((e) => e.role === 'assistant' && e.final) : undefined;
-    return html`
-      <ol part="transcript" class="transcript" aria-label=${STRINGS.transcriptLabel} ?hidden=${transcript.length === 0}>
-        ${transcript.map(
-          (entry) =>
-            html`<li part="message message-${entry.role}" class="message ${entry.final ? '' : 'live'}">
-              <span class="speaker">${entry.role === 'user' ? STRINGS.you : STRINGS.agent}:</span>
-              <span class="text">${entry.text}</span>
-            </li>`,
-        )}
-      </ol>
-      ${lastReply ? html`<p class="visually-hidden" aria-live="polite">${lastReply.text}</p>` : nothing}
-    `;
+  private _renderCallButton(state: ViewState) {
+    const s = this._merged;
+    const chat = this.mode === 'chat';
+    const { status } = this._session.snapshot;
+    const ending = status === 'connected' || status === 'disconnecting';
+    const label = status === 'connecting' ? s.callCancel : ending ? (chat ? s.chatEnd : s.callEnd) : chat ? s.chatStart : s.callStart;
+    return html`<button
+      part="call-button"
+      class="pill call-button ${ending ? 'end' : ''}"
+      type="button"
+      ?disabled=${state === 'ending'}
+      @click=${this._handleCallClick}
+    >
+      ${chat ? nothing : ending ? hangUpIcon : phoneIcon}<span>${label}</span>
+    </button>`;
   }
 
-  protected renderTextForm(status: SessionStatus) {
-    return html`<form part="text-form" class="text-form" @submit=${this.handleSubmit}>
-      <input
-        part="text-input"
-        class="text-input"
-        name="message"
-        autocomplete="off"
-        maxlength="4000"
-        aria-label=${STRINGS.messageLabel}
-        placeholder=${STRINGS.messagePlaceholder}
-        ?disabled=${status === 'connecting' || status === 'disconnecting'}
-      />
-      <button part="send-button" class="send-button" type="submit" ?disabled=${status === 'disconnecting'}>${STRINGS.send}</button>
-    </form>`;
+  private get _displayName(): string {
+    return this.agentName.trim() || this._merged.assistantName;
   }
 
-  private statusText(status: SessionStatus, chat: boolean): string {
-    const { speaking, info } = this.session.snapshot;
-    switch (status) {
-      case 'disconnected':
-        return info ? STRINGS.status.ended : chat ? STRINGS.status.disconnectedChat : STRINGS.status.disconnected;
-      case 'connecting':
-        return STRINGS.status.connecting;
-      case 'disconnecting':
-        return STRINGS.status.disconnecting;
-      case 'connected':
-        if (speaking) return STRINGS.status.speaking;
-        if (chat) return STRINGS.status.chatting;
-        return this.muted ? STRINGS.status.muted : STRINGS.status.listening;
+  private _statusText(state: ViewState): string {
+    const s = this._merged;
+    const values = { name: this._displayName, duration: formatDuration(this._session.snapshot.durationMs ?? 0) };
+    const chat = this.mode === 'chat';
+    const key = {
+      idle: chat ? 'statusIdleChat' : 'statusIdle',
+      microphone: 'statusMicrophone',
+      connecting: 'statusConnecting',
+      listening: 'statusListening',
+      speaking: 'statusSpeaking',
+      muted: 'statusMuted',
+      chatting: 'statusChatting',
+      ending: 'statusEnding',
+      ended: chat ? 'statusEndedChat' : 'statusEnded',
+      error: 'statusFailed',
+    }[state] as keyof VoiceAgentStrings;
+    return format(s[key], values);
+  }
+
+  private _handleLauncherClick(): void {
+    if (this.open) {
+      this.hide();
+      return;
     }
+    this.show();
+    // One tap to talk: the launcher starts a voice call, inside the click (audio needs the gesture).
+    if (this.mode !== 'chat' && this.status === 'disconnected' && this._viewState !== 'error') void this.start();
   }
 
-  private handleCallClick(): void {
+  private _handleCloseClick(): void {
+    this._focusOnRender = 'launcher';
+    this.open = false;
+  }
+
+  private _handlePanelKeydown(event: KeyboardEvent): void {
+    if (event.key !== 'Escape' || this.layout === 'inline' || !this.open) return;
+    event.stopPropagation();
+    this._focusOnRender = 'launcher';
+    this.open = false;
+  }
+
+  private _handleCallClick(): void {
     void (this.status === 'disconnected' ? this.start() : this.stop());
   }
 
-  private handleMuteClick(): void {
+  private _handleRetryClick(): void {
+    this._focusOnRender = 'panel';
+    void this.start();
+  }
+
+  private _handleMuteClick(): void {
     this.muted = !this.muted;
   }
 
-  private async handleSubmit(event: SubmitEvent): Promise<void> {
-    event.preventDefault();
-    const input = (event.currentTarget as HTMLFormElement).elements.namedItem('message') as HTMLInputElement;
-    const text = input.value.trim();
-    if (!text) return;
-    if (this.status === 'disconnected') await this.start();
-    if (this.sendText(text)) input.value = '';
+  private _handleInput(event: InputEvent): void {
+    this.draft = (event.target as HTMLTextAreaElement).value;
+    this.sendFailed = false;
   }
 
-  private setState(state: string, on: boolean): void {
+  private _handleTextKeydown(event: KeyboardEvent): void {
+    // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition is neither.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    (event.target as HTMLTextAreaElement).form?.requestSubmit();
+  }
+
+  private async _handleSubmit(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const field = (event.currentTarget as HTMLFormElement).elements.namedItem('message') as HTMLTextAreaElement;
+    const text = field.value.trim();
+    if (!text) return;
+    if (this.status === 'disconnected' && this.mode === 'chat') await this.start();
+    if (this.sendText(text)) {
+      this.draft = field.value = '';
+      this.sendFailed = false;
+    } else {
+      this.draft = field.value;
+      this.sendFailed = true;
+    }
+  }
+
+  private _moveFocus(): void {
+    const target = this._focusOnRender;
+    this._focusOnRender = undefined;
+    if (target === 'launcher') this.renderRoot.querySelector<HTMLElement>('.launcher')?.focus();
+    if (target === 'panel') {
+      const panel = this.renderRoot.querySelector<HTMLElement>('.panel');
+      const first = panel?.querySelector<HTMLElement>('textarea, [part~="retry-button"], [part~="call-button"]');
+      first?.focus();
+    }
+  }
+
+  private _setState(state: string, on: boolean): void {
     try {
-      if (on) this.internals.states.add(state);
-      else this.internals.states.delete(state);
+      if (on) this._internals.states.add(state);
+      else this._internals.states.delete(state);
     } catch {
       // Browsers without CustomStateSet: styling by state is unavailable, nothing else is.
     }
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

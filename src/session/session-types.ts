@@ -28,9 +28,16 @@ export interface SessionInfo {
   readonly sampleRate: number;
 }
 
+/** While `connecting`: waiting for the microphone (the browser may be asking), then for the agent. */
+export type ConnectPhase = 'microphone' | 'agent';
+
 /** Everything the view renders, as one immutable value. */
 export interface SessionSnapshot {
   readonly status: SessionStatus;
+  /** What `connecting` is waiting for; undefined in every other status. */
+  readonly phase?: ConnectPhase;
+  /** How long the last connected call lasted, in ms, once it has ended; undefined before. */
+  readonly durationMs?: number;
   readonly speaking: boolean;
   readonly muted: boolean;
   readonly transcript: readonly TranscriptEntry[];

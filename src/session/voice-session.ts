@@ -7,6 +7,7 @@ import {
   INITIAL_SNAPSHOT,
   type CallMode,
   type CallVariables,
+  type ConnectPhase,
   type DisconnectReason,
   type SessionInfo,
   type SessionSnapshot,
@@ -68,6 +69,7 @@ const defaultDeps: SessionDeps = {
 
 export type SessionEvent =
   | { type: 'status'; status: SessionStatus; previous: SessionStatus }
+  | { type: 'phase'; phase: ConnectPhase }
   | { type: 'transcript'; entry: TranscriptEntry }
   | { type: 'speaking'; speaking: boolean }
   | { type: 'error'; error: VoiceAgentError }
@@ -96,138 +98,142 @@ interface PendingStart {
  * Every path out of `connecting`/`connected` ends in `disconnected`, with everything closed.
  */
 export class VoiceSession {
-  private snapshotValue: SessionSnapshot = INITIAL_SNAPSHOT;
-  private readonly listeners = new Set<SessionListener>();
-  private readonly adapter: ProtocolAdapter;
-  private abort?: AbortController;
-  private audio?: SessionAudio;
-  private socket?: SessionSocket;
-  private detachers: (() => void)[] = [];
-  private pendingStart?: PendingStart;
-  private starting?: Promise<void>;
-  private ending?: Promise<void>;
-  private connected = false;
-  private serverEndReason?: string;
+  private _snapshotValue: SessionSnapshot = INITIAL_SNAPSHOT;
+  private readonly _listeners = new Set<SessionListener>();
+  private readonly _adapter: ProtocolAdapter;
+  private _abort?: AbortController;
+  private _audio?: SessionAudio;
+  private _socket?: SessionSocket;
+  private _detachers: (() => void)[] = [];
+  private _pendingStart?: PendingStart;
+  private _starting?: Promise<void>;
+  private _ending?: Promise<void>;
+  private _connected = false;
+  private _connectedAt = 0;
+  private _serverEndReason?: string;
   /** Index in the transcript of each role's turn in progress. */
-  private readonly liveEntries = new Map<TranscriptRole, number>();
-  private lastProtocolErrorAt = -Infinity;
-  private droppedFrames = 0;
+  private readonly _liveEntries = new Map<TranscriptRole, number>();
+  private _lastProtocolErrorAt = -Infinity;
+  private _droppedFrames = 0;
 
   constructor(
-    private readonly config: SessionConfig,
-    private readonly deps: SessionDeps = defaultDeps,
+    private readonly _config: SessionConfig,
+    private readonly _deps: SessionDeps = defaultDeps,
   ) {
-    this.adapter = config.adapter ?? atomsAdapter;
-    this.snapshotValue = { ...INITIAL_SNAPSHOT, muted: config.muted ?? false };
+    this._adapter = _config.adapter ?? atomsAdapter;
+    this._snapshotValue = { ...INITIAL_SNAPSHOT, muted: _config.muted ?? false };
   }
 
   get snapshot(): SessionSnapshot {
-    return this.snapshotValue;
+    return this._snapshotValue;
   }
 
   get inputLevel(): number {
-    return this.audio?.inputLevel ?? 0;
+    return this._audio?.inputLevel ?? 0;
   }
 
   get outputLevel(): number {
-    return this.audio?.outputLevel ?? 0;
+    return this._audio?.outputLevel ?? 0;
   }
 
   /** Microphone frames dropped because the socket could not keep up. */
   get framesDropped(): number {
-    return this.droppedFrames;
+    return this._droppedFrames;
   }
 
   subscribe(listener: SessionListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this._listeners.add(listener);
+    return () => this._listeners.delete(listener);
   }
 
   /** Connects. A second call while connecting returns the same promise; it never throws. */
   start(): Promise<void> {
-    if (this.starting) return this.starting;
-    if (this.snapshotValue.status !== 'disconnected') return Promise.resolve();
-    this.starting = this.connect().finally(() => (this.starting = undefined));
-    return this.starting;
+    if (this._starting) return this._starting;
+    if (this._snapshotValue.status !== 'disconnected') return Promise.resolve();
+    this._starting = this._connect().finally(() => (this._starting = undefined));
+    return this._starting;
   }
 
   /** Ends the call: the microphone stops at once, then the server is asked to close. Never throws. */
   stop(): Promise<void> {
-    return this.end('client_requested', undefined, this.snapshotValue.status === 'connected');
+    return this._end('client_requested', undefined, this._snapshotValue.status === 'connected');
   }
 
   /** Sends typed text to the agent; it joins the transcript as a user turn. False when not connected. */
   sendText(text: string): boolean {
     const trimmed = text.trim().slice(0, MAX_TEXT_LENGTH);
-    if (!trimmed || this.snapshotValue.status !== 'connected' || !this.socket) return false;
-    if (!this.socket.send(this.adapter.encode({ type: 'text', text: trimmed }))) return false;
-    this.upsertTranscript({ role: 'user', text: trimmed, final: true, merge: 'replace' }, true);
+    if (!trimmed || this._snapshotValue.status !== 'connected' || !this._socket) return false;
+    if (!this._socket.send(this._adapter.encode({ type: 'text', text: trimmed }))) return false;
+    this._upsertTranscript({ role: 'user', text: trimmed, final: true, merge: 'replace' }, true);
     return true;
   }
 
   setMuted(muted: boolean): void {
-    if (this.snapshotValue.muted === muted) return;
-    this.update({ muted });
-    this.audio?.setMuted(muted);
+    if (this._snapshotValue.muted === muted) return;
+    this._update({ muted });
+    this._audio?.setMuted(muted);
   }
 
-  private async connect(): Promise<void> {
-    const abort = (this.abort = new AbortController());
+  private async _connect(): Promise<void> {
+    const abort = (this._abort = new AbortController());
     const { signal } = abort;
-    const { config } = this;
-    this.liveEntries.clear();
-    this.serverEndReason = undefined;
-    this.droppedFrames = 0;
-    this.update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false });
-    this.setStatus('connecting');
+    const { _config: config } = this;
+    this._liveEntries.clear();
+    this._serverEndReason = undefined;
+    this._droppedFrames = 0;
+    this._update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false, durationMs: undefined });
+    this._setStatus('connecting');
     try {
       // A status listener may have stopped the session already; then nothing may be opened.
       signal.throwIfAborted();
       // No await before this point: the AudioContext is created inside the user's gesture.
       if (config.mode === 'webcall') {
-        this.audio = this.deps.createAudio({ ...config.audio, muted: this.snapshotValue.muted });
-        await this.audio.openMicrophone(signal);
+        this._audio = this._deps.createAudio({ ...config.audio, muted: this._snapshotValue.muted });
+        this._setPhase('microphone');
+        await this._audio.openMicrophone(signal);
         signal.throwIfAborted();
-        this.detachers.push(this.audio.onMicrophoneLost(this.handleMicrophoneLost));
+        this._detachers.push(this._audio.onMicrophoneLost(this._handleMicrophoneLost));
       }
+      this._setPhase('agent');
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
-      const credentials = await this.fetchCredentials(request, signal);
+      const credentials = await this._fetchCredentials(request, signal);
       signal.throwIfAborted();
       const serverUrl = credentials.url ?? config.serverUrl;
       if (!isWebSocketUrl(serverUrl)) {
         throw new VoiceAgentError('config-invalid', `The agent server URL must start with wss:// or ws:// (got "${serverUrl}").`);
       }
-      const { url, protocols } = this.adapter.connection(serverUrl, credentials.token);
-      const socket = await this.deps.openSocket(url, { ...(protocols ? { protocols } : {}), signal });
+      const { url, protocols } = this._adapter.connection(serverUrl, credentials.token);
+      const socket = await this._deps.openSocket(url, { ...(protocols ? { protocols } : {}), signal });
       if (signal.aborted) {
         socket.close();
         signal.throwIfAborted();
       }
-      this.socket = socket;
-      const started = this.waitForSessionStart();
-      this.detachers.push(socket.onFrame(this.handleFrame), socket.onClose(this.handleClose));
+      this._socket = socket;
+      const started = this._waitForSessionStart();
+      this._detachers.push(socket.onFrame(this._handleFrame), socket.onClose(this._handleClose));
       const info = await started;
       signal.throwIfAborted();
-      if (this.audio) {
-        await this.audio.start(info.sampleRate, signal);
+      if (this._audio) {
+        await this._audio.start(info.sampleRate, signal);
         signal.throwIfAborted();
-        this.detachers.push(this.audio.onFrame(this.sendAudio));
+        this._detachers.push(this._audio.onFrame(this._sendAudio));
       }
-      this.connected = true;
-      this.setStatus('connected');
-      this.emit({ type: 'connect', info });
+      this._connected = true;
+      this._connectedAt = performance.now();
+      this._setStatus('connected');
+      this._emit({ type: 'connect', info });
     } catch (error) {
       // An abort means stop() or a failure elsewhere is already ending the session.
       if (signal.aborted || isAbortError(error)) return;
-      await this.end('error', toVoiceAgentError(error, 'socket-failed'));
+      await this._end('error', toVoiceAgentError(error, 'socket-failed'));
     }
   }
 
   /** Any token provider's failure is a `token-failed`; so is a provider that hands over a secret key. */
-  private async fetchCredentials(request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
+  private async _fetchCredentials(request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
     let credentials: SessionCredentials;
     try {
-      credentials = await this.config.tokenProvider(request, signal);
+      credentials = await this._config.tokenProvider(request, signal);
     } catch (error) {
       throw isAbortError(error) ? error : toVoiceAgentError(error, 'token-failed');
     }
@@ -240,8 +246,8 @@ export class VoiceSession {
     return credentials;
   }
 
-  private waitForSessionStart(): Promise<SessionInfo> {
-    const timeoutMs = this.config.sessionTimeoutMs ?? 10_000;
+  private _waitForSessionStart(): Promise<SessionInfo> {
+    const timeoutMs = this._config.sessionTimeoutMs ?? 10_000;
     return new Promise<SessionInfo>((resolve, reject) => {
       const timer = setTimeout(
         () => settle(new VoiceAgentError('session-timeout', `The agent did not start the session within ${timeoutMs} ms.`)),
@@ -249,11 +255,11 @@ export class VoiceSession {
       );
       const settle = (result: SessionInfo | VoiceAgentError) => {
         clearTimeout(timer);
-        this.pendingStart = undefined;
+        this._pendingStart = undefined;
         if (result instanceof VoiceAgentError) reject(result);
         else resolve(result);
       };
-      this.pendingStart = { resolve: settle, reject: settle };
+      this._pendingStart = { resolve: settle, reject: settle };
     });
   }
 
@@ -261,196 +267,215 @@ export class VoiceSession {
    * The one way out: closes everything and always reaches `disconnected`, whatever fails on the way.
    * `graceful`: stop the microphone, send the protocol's close and wait (bounded) for the server.
    */
-  private end(reason: DisconnectReason, error?: VoiceAgentError, graceful = false): Promise<void> {
-    if (this.ending) return this.ending;
-    if (this.snapshotValue.status === 'disconnected') return Promise.resolve();
-    this.ending = this.teardown(reason, error, graceful).finally(() => (this.ending = undefined));
-    return this.ending;
+  private _end(reason: DisconnectReason, error?: VoiceAgentError, graceful = false): Promise<void> {
+    if (this._ending) return this._ending;
+    if (this._snapshotValue.status === 'disconnected') return Promise.resolve();
+    this._ending = this._teardown(reason, error, graceful).finally(() => (this._ending = undefined));
+    return this._ending;
   }
 
-  private async teardown(reason: DisconnectReason, error: VoiceAgentError | undefined, graceful: boolean): Promise<void> {
-    const wasConnected = this.connected;
-    this.connected = false;
-    this.abort?.abort();
-    this.pendingStart?.reject(new VoiceAgentError('socket-failed', 'The session ended before it started.'));
-    this.setStatus('disconnecting');
+  private async _teardown(reason: DisconnectReason, error: VoiceAgentError | undefined, graceful: boolean): Promise<void> {
+    const wasConnected = this._connected;
+    this._connected = false;
+    this._abort?.abort();
+    this._pendingStart?.reject(new VoiceAgentError('socket-failed', 'The session ended before it started.'));
+    this._setStatus('disconnecting');
     if (error) {
-      this.update({ error });
-      this.emit({ type: 'error', error });
+      this._update({ error });
+      this._emit({ type: 'error', error });
     }
-    const { audio, socket } = this;
+    const { _audio: audio, _socket: socket } = this;
     try {
       if (graceful && socket?.isOpen) {
         await audio?.close();
-        await this.closeGracefully(socket);
+        await this._closeGracefully(socket);
       }
     } finally {
-      for (const detach of this.detachers) detach();
-      this.detachers = [];
-      this.socket = this.audio = undefined;
-      this.liveEntries.clear();
+      for (const detach of this._detachers) detach();
+      this._detachers = [];
+      this._socket = this._audio = undefined;
+      this._settleLiveEntries();
       socket?.close(1000);
       await audio?.close().catch(() => {});
-      this.update({ speaking: false });
-      this.setStatus('disconnected');
-      if (wasConnected) this.emit({ type: 'disconnect', reason: this.serverEndReason ?? reason });
+      this._update({ speaking: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
+      this._setStatus('disconnected');
+      if (wasConnected) this._emit({ type: 'disconnect', reason: this._serverEndReason ?? reason });
     }
   }
 
-  private closeGracefully(socket: SessionSocket): Promise<void> {
+  private _closeGracefully(socket: SessionSocket): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.config.closeTimeoutMs ?? 2000);
+      const timer = setTimeout(done, this._config.closeTimeoutMs ?? 2000);
       const detach = socket.onClose(done);
       function done() {
         clearTimeout(timer);
         detach();
         resolve();
       }
-      if (!socket.send(this.adapter.encode({ type: 'close' }))) done();
+      if (!socket.send(this._adapter.encode({ type: 'close' }))) done();
     });
   }
 
-  private readonly handleFrame = (frame: string | ArrayBuffer): void => {
-    for (const event of this.adapter.decode(frame)) this.handleEvent(event);
+  private readonly _handleFrame = (frame: string | ArrayBuffer): void => {
+    for (const event of this._adapter.decode(frame)) this._handleEvent(event);
   };
 
-  private handleEvent(event: AgentEvent): void {
+  private _handleEvent(event: AgentEvent): void {
     switch (event.type) {
       case 'session-started': {
         const info: SessionInfo = { sessionId: event.sessionId, callId: event.callId, sampleRate: event.sampleRate };
-        this.update({ info });
-        this.pendingStart?.resolve(info);
+        this._update({ info });
+        this._pendingStart?.resolve(info);
         break;
       }
       case 'audio':
-        this.audio?.enqueue(event.pcm);
+        this._audio?.enqueue(event.pcm);
         break;
       case 'transcript':
-        this.upsertTranscript(event, false);
+        this._upsertTranscript(event, false);
         break;
       case 'interruption':
-        this.audio?.interrupt();
-        this.setSpeaking(false);
+        this._audio?.interrupt();
+        this._setSpeaking(false);
         break;
       case 'agent-speaking':
-        this.setSpeaking(event.speaking);
+        this._setSpeaking(event.speaking);
         break;
       case 'session-ended':
-        this.serverEndReason = event.reason;
-        if (this.pendingStart) this.pendingStart.reject(new VoiceAgentError('socket-failed', `The agent ended the session before it started (${event.reason}).`));
-        else void this.end(event.reason);
+        this._serverEndReason = event.reason;
+        if (this._pendingStart) this._pendingStart.reject(new VoiceAgentError('socket-failed', `The agent ended the session before it started (${event.reason}).`));
+        else void this._end(event.reason);
         break;
       case 'error':
-        this.handleServerError(event.code, event.message, event.fatal);
+        this._handleServerError(event.code, event.message, event.fatal);
         break;
       case 'malformed':
-        this.reportProtocolError(event.message);
+        this._reportProtocolError(event.message);
         break;
       default:
         assertNever(event);
     }
   }
 
-  private handleServerError(code: string, message: string, fatal: boolean): void {
+  private _handleServerError(code: string, message: string, fatal: boolean): void {
     const error = new VoiceAgentError('server-error', `The agent server reported ${code}: ${message}`, { fatal });
     if (!fatal) {
-      this.emit({ type: 'error', error });
-    } else if (this.pendingStart) {
-      this.pendingStart.reject(error);
+      this._emit({ type: 'error', error });
+    } else if (this._pendingStart) {
+      this._pendingStart.reject(error);
     } else {
-      void this.end('error', error);
+      void this._end('error', error);
     }
   }
 
-  private reportProtocolError(message: string): void {
+  private _reportProtocolError(message: string): void {
     const now = performance.now();
-    if (now - this.lastProtocolErrorAt < PROTOCOL_ERROR_INTERVAL_MS) return;
-    this.lastProtocolErrorAt = now;
-    this.emit({ type: 'error', error: new VoiceAgentError('protocol-error', `Skipped a frame from the agent: ${message}`, { fatal: false }) });
+    if (now - this._lastProtocolErrorAt < PROTOCOL_ERROR_INTERVAL_MS) return;
+    this._lastProtocolErrorAt = now;
+    this._emit({ type: 'error', error: new VoiceAgentError('protocol-error', `Skipped a frame from the agent: ${message}`, { fatal: false }) });
   }
 
-  private readonly handleClose = ({ code, reason }: SocketClose): void => {
+  private readonly _handleClose = ({ code, reason }: SocketClose): void => {
     const suffix = reason ? `: ${reason}` : '';
-    if (this.pendingStart) {
-      this.pendingStart.reject(
+    if (this._pendingStart) {
+      this._pendingStart.reject(
         new VoiceAgentError('socket-failed', `The agent server closed the connection before the session started (code ${code}${suffix}).`, {
           closeCode: code,
         }),
       );
       return;
     }
-    if (this.ending) return;
-    if (this.serverEndReason !== undefined || code === 1000) {
-      void this.end(this.serverEndReason ?? 'websocket_closed');
+    if (this._ending) return;
+    if (this._serverEndReason !== undefined || code === 1000) {
+      void this._end(this._serverEndReason ?? 'websocket_closed');
     } else if (code === 4000) {
-      void this.end('error', new VoiceAgentError('server-error', `The agent server ended the session (code 4000${suffix}).`, { closeCode: code }));
+      void this._end('error', new VoiceAgentError('server-error', `The agent server ended the session (code 4000${suffix}).`, { closeCode: code }));
     } else {
-      void this.end('error', new VoiceAgentError('connection-lost', `The connection to the agent was lost (code ${code}${suffix}).`, { closeCode: code }));
+      void this._end('error', new VoiceAgentError('connection-lost', `The connection to the agent was lost (code ${code}${suffix}).`, { closeCode: code }));
     }
   };
 
-  private readonly handleMicrophoneLost = (): void => {
-    const error = new VoiceAgentError('mic-unavailable', 'The microphone stopped during the call (unplugged, or access withdrawn).');
-    if (this.pendingStart) this.pendingStart.reject(error);
-    else void this.end('error', error);
+  private readonly _handleMicrophoneLost = (): void => {
+    const error = new VoiceAgentError('mic-unavailable', 'The microphone stopped during the call (unplugged, or access withdrawn).', {
+      reason: 'ended',
+    });
+    if (this._pendingStart) this._pendingStart.reject(error);
+    else void this._end('error', error);
   };
 
-  private readonly sendAudio = (pcm: Int16Array): void => {
-    const { socket } = this;
+  private readonly _sendAudio = (pcm: Int16Array): void => {
+    const { _socket: socket } = this;
     if (!socket?.isOpen) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.droppedFrames++;
+      this._droppedFrames++;
       return;
     }
-    socket.send(this.adapter.encode({ type: 'audio', pcm }));
+    socket.send(this._adapter.encode({ type: 'audio', pcm }));
   };
 
-  private upsertTranscript(event: { role: TranscriptRole; text: string; final: boolean; merge: 'replace' | 'append' }, local: boolean): void {
+  private _upsertTranscript(event: { role: TranscriptRole; text: string; final: boolean; merge: 'replace' | 'append' }, local: boolean): void {
     const { role, final } = event;
-    const transcript = [...this.snapshotValue.transcript];
-    const index = local ? undefined : this.liveEntries.get(role);
+    const transcript = [...this._snapshotValue.transcript];
+    const index = local ? undefined : this._liveEntries.get(role);
     const previous = index === undefined ? undefined : transcript[index];
     const text = event.merge === 'append' && previous ? previous.text + event.text : event.text;
     if (previous && previous.text === text && previous.final === final) return; // nothing new to render
     const entry: TranscriptEntry = Object.freeze({ role, text, final });
     if (index === undefined) {
       transcript.push(entry);
-      if (!final) this.liveEntries.set(role, transcript.length - 1);
+      if (!final) this._liveEntries.set(role, transcript.length - 1);
     } else {
       transcript[index] = entry;
-      if (final) this.liveEntries.delete(role);
+      if (final) this._liveEntries.delete(role);
     }
     const excess = transcript.length - MAX_TRANSCRIPT_ENTRIES;
     if (excess > 0) {
       transcript.splice(0, excess);
-      for (const [liveRole, liveIndex] of this.liveEntries) {
-        if (liveIndex < excess) this.liveEntries.delete(liveRole);
-        else this.liveEntries.set(liveRole, liveIndex - excess);
+      for (const [liveRole, liveIndex] of this._liveEntries) {
+        if (liveIndex < excess) this._liveEntries.delete(liveRole);
+        else this._liveEntries.set(liveRole, liveIndex - excess);
       }
     }
-    this.update({ transcript: Object.freeze(transcript) });
-    this.emit({ type: 'transcript', entry });
+    this._update({ transcript: Object.freeze(transcript) });
+    this._emit({ type: 'transcript', entry });
   }
 
-  private setSpeaking(speaking: boolean): void {
-    if (this.snapshotValue.speaking === speaking) return;
-    this.update({ speaking });
-    this.emit({ type: 'speaking', speaking });
+  /** A call that ends leaves no turn in progress: whatever a live entry holds is what was said. */
+  private _settleLiveEntries(): void {
+    const live = [...this._liveEntries.entries()];
+    this._liveEntries.clear();
+    if (live.length === 0) return;
+    const transcript = [...this._snapshotValue.transcript];
+    for (const [, index] of live) transcript[index] = Object.freeze({ ...transcript[index]!, final: true });
+    this._update({ transcript: Object.freeze(transcript) });
+    for (const [, index] of live) this._emit({ type: 'transcript', entry: transcript[index]! });
   }
 
-  private setStatus(status: SessionStatus): void {
-    const previous = this.snapshotValue.status;
+  private _setSpeaking(speaking: boolean): void {
+    if (this._snapshotValue.speaking === speaking) return;
+    this._update({ speaking });
+    this._emit({ type: 'speaking', speaking });
+  }
+
+  private _setPhase(phase: ConnectPhase): void {
+    if (this._snapshotValue.status !== 'connecting' || this._snapshotValue.phase === phase) return;
+    this._update({ phase });
+    this._emit({ type: 'phase', phase });
+  }
+
+  private _setStatus(status: SessionStatus): void {
+    const previous = this._snapshotValue.status;
     if (previous === status) return;
-    this.update({ status });
-    this.emit({ type: 'status', status, previous });
+    this._update({ status, phase: undefined });
+    this._emit({ type: 'status', status, previous });
   }
 
-  private update(patch: Partial<SessionSnapshot>): void {
-    this.snapshotValue = Object.freeze({ ...this.snapshotValue, ...patch });
+  private _update(patch: Partial<SessionSnapshot>): void {
+    this._snapshotValue = Object.freeze({ ...this._snapshotValue, ...patch });
   }
 
-  private emit(event: SessionEvent): void {
-    for (const listener of this.listeners) listener(event, this.snapshotValue);
+  private _emit(event: SessionEvent): void {
+    for (const listener of this._listeners) listener(event, this._snapshotValue);
   }
 }
 

@@ -41,7 +41,7 @@ export class SocketTransport {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.removeEventListener('open', onOpen);
-        transport.closeListeners.delete(onEarlyClose);
+        transport._closeListeners.delete(onEarlyClose);
         if (error === undefined) return resolve(transport);
         transport.close();
         reject(error);
@@ -55,79 +55,79 @@ export class SocketTransport {
         timeoutMs,
       );
       socket.addEventListener('open', onOpen);
-      transport.closeListeners.add(onEarlyClose);
+      transport._closeListeners.add(onEarlyClose);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  private readonly frameListeners = new Set<FrameListener>();
-  private readonly closeListeners = new Set<CloseListener>();
-  private pending: (string | ArrayBuffer)[] = [];
-  private closed?: SocketClose;
+  private readonly _frameListeners = new Set<FrameListener>();
+  private readonly _closeListeners = new Set<CloseListener>();
+  private _pending: (string | ArrayBuffer)[] = [];
+  private _closed?: SocketClose;
 
-  private constructor(private readonly socket: WebSocket) {
-    socket.addEventListener('message', this.handleMessage);
-    socket.addEventListener('close', this.handleClose);
+  private constructor(private readonly _socket: WebSocket) {
+    _socket.addEventListener('message', this._handleMessage);
+    _socket.addEventListener('close', this._handleClose);
     // An `error` is always followed by `close`, which carries the code: the close decides the outcome.
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+    return !this._closed && this._socket.readyState === WebSocket.OPEN;
   }
 
   /** Bytes queued in the browser but not yet sent; used to shed audio under backpressure. */
   get bufferedAmount(): number {
-    return this.socket.bufferedAmount;
+    return this._socket.bufferedAmount;
   }
 
   /** Sends a frame; returns false (and sends nothing) once the socket is no longer open. */
   send(frame: string | ArrayBuffer): boolean {
     if (!this.isOpen) return false;
-    this.socket.send(frame);
+    this._socket.send(frame);
     return true;
   }
 
   onFrame(listener: FrameListener): () => void {
-    this.frameListeners.add(listener);
-    if (this.pending.length > 0) {
-      const queued = this.pending;
-      this.pending = [];
+    this._frameListeners.add(listener);
+    if (this._pending.length > 0) {
+      const queued = this._pending;
+      this._pending = [];
       queueMicrotask(() => queued.forEach((frame) => listener(frame)));
     }
-    return () => this.frameListeners.delete(listener);
+    return () => this._frameListeners.delete(listener);
   }
 
   /** Called once, when the socket has closed (by either side). Late listeners are called at once. */
   onClose(listener: CloseListener): () => void {
-    if (this.closed) {
-      const closed = this.closed;
+    if (this._closed) {
+      const closed = this._closed;
       queueMicrotask(() => listener(closed));
       return () => {};
     }
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    this._closeListeners.add(listener);
+    return () => this._closeListeners.delete(listener);
   }
 
   /** Idempotent. Listeners hear the close when the browser reports it. */
   close(code = 1000, reason = ''): void {
-    if (this.socket.readyState === WebSocket.CLOSING || this.socket.readyState === WebSocket.CLOSED) return;
-    this.socket.close(code, reason);
+    if (this._socket.readyState === WebSocket.CLOSING || this._socket.readyState === WebSocket.CLOSED) return;
+    this._socket.close(code, reason);
   }
 
-  private readonly handleMessage = (event: MessageEvent<string | ArrayBuffer>): void => {
-    if (this.frameListeners.size === 0) this.pending.push(event.data);
-    else for (const listener of this.frameListeners) listener(event.data);
+  private readonly _handleMessage = (event: MessageEvent<string | ArrayBuffer>): void => {
+    if (this._frameListeners.size === 0) this._pending.push(event.data);
+    else for (const listener of this._frameListeners) listener(event.data);
   };
 
-  private readonly handleClose = (event: CloseEvent): void => {
-    if (this.closed) return;
-    this.closed = { code: event.code, reason: event.reason };
-    this.socket.removeEventListener('message', this.handleMessage);
-    this.socket.removeEventListener('close', this.handleClose);
-    const listeners = [...this.closeListeners];
-    this.closeListeners.clear();
-    this.frameListeners.clear();
-    this.pending = [];
-    for (const listener of listeners) listener(this.closed);
+  private readonly _handleClose = (event: CloseEvent): void => {
+    if (this._closed) return;
+    this._closed = { code: event.code, reason: event.reason };
+    this._socket.removeEventListener('message', this._handleMessage);
+    this._socket.removeEventListener('close', this._handleClose);
+    const listeners = [...this._closeListeners];
+    this._closeListeners.clear();
+    this._frameListeners.clear();
+    this._pending = [];
+    for (const listener of listeners) listener(this._closed);
   };
 }

@@ -65,7 +65,7 @@ const QUANTUM = 128;
 
 /** The engine's player node (private: this layer's own test reaches in). */
 function playbackNode(target: AudioEngine): AudioWorkletNode {
-  return (target as unknown as { playback: AudioWorkletNode }).playback;
+  return (target as unknown as { _playback: AudioWorkletNode })._playback;
 }
 
 afterEach(async () => {
@@ -155,7 +155,7 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     const target = engine();
     await target.openMicrophone();
     await target.start(24000);
-    const stream = (target as unknown as { stream: MediaStream }).stream;
+    const stream = (target as unknown as { _stream: MediaStream })._stream;
     const tracks = stream.getTracks();
     await target.close();
     expect(target.context.state).to.equal('closed');

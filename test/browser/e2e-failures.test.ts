@@ -43,7 +43,7 @@ describe('failure paths end to end', () => {
     expect(statuses).to.deep.equal(['connecting', 'disconnecting', 'disconnected']);
     expect(spies.sockets.length).to.equal(sockets);
     expect(events.some((e) => e.type === 'va-disconnect')).to.equal(false);
-    expect(part(el, 'error')!.textContent).to.contain('could not be authorised');
+    expect(part(el, 'error')!.textContent).to.contain('could not be set up right now');
     expect(part(el, 'error')!.getAttribute('role')).to.equal('alert');
     await expectAllReleased(spies);
   });
@@ -160,7 +160,7 @@ describe('failure paths end to end', () => {
     expect(events.filter((e) => e.type === 'va-error')).to.deep.equal([]);
     expect(el.transcript.at(-1)).to.deep.equal({ role: 'assistant', text: 'Goodbye.', final: true });
     await el.updateComplete;
-    expect(part(el, 'status')!.textContent).to.equal('Call ended');
+    expect(part(el, 'status')!.textContent).to.equal('Chat ended');
     expect(await scenario.connections()).to.have.length(1);
   });
 });

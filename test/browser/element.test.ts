@@ -20,7 +20,7 @@ describe('<voice-agent>', () => {
     expect(part(el, 'call-button')!.textContent!.trim()).to.equal('Start call');
     expect(part(el, 'status')!.getAttribute('role')).to.equal('status');
     expect(part(el, 'status')!.textContent).to.equal('Ready to talk');
-    expect(part(el, 'transcript')!.hidden).to.equal(true);
+    expect(part(el, 'transcript') === null, 'no transcript before the first turn').to.equal(true);
     expect(part(el, 'mute-button') === null, 'no mute button before a call').to.equal(true);
     expect(el.status).to.equal('disconnected');
     expect(el.speaking).to.equal(false);
@@ -106,6 +106,8 @@ describe('<voice-agent>', () => {
     el.sendText('hello');
     await reply;
     await el.stop();
+    el.hide();
+    await el.updateComplete;
     const names = new Set(seen.map((e) => e.type));
     expect([...names].sort()).to.deep.equal([...PUBLIC_EVENT_NAMES].sort().filter((n) => n !== 'va-error'));
     expect(seen.every((e) => e.bubbles && e.composed)).to.equal(true);
@@ -127,8 +129,10 @@ describe('<voice-agent>', () => {
       const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
       const events = recordEvents(el);
       const gum = spies.getUserMediaCalls;
-      const input = part(el, 'text-input') as HTMLInputElement;
+      const input = part(el, 'text-input') as HTMLTextAreaElement;
       input.value = 'tell me a story about a lighthouse';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await el.updateComplete;
       const reply = nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.role === 'assistant' && e.detail.final);
       part(el, 'send-button')!.click();
       const { detail } = await reply;
@@ -139,7 +143,7 @@ describe('<voice-agent>', () => {
       const deltas = events.filter((e) => e.type === 'va-transcript' && e.detail.role === 'assistant' && !e.detail.final);
       expect(deltas.length).to.be.at.least(3);
       expect(parts(el, 'message').map((m) => m.getAttribute('part'))).to.deep.equal(['message message-user', 'message message-assistant']);
-      expect(part(el, 'message-assistant')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(`Agent: ${detail.text}`);
+      expect(part(el, 'message-assistant')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(`Voice assistant: ${detail.text}`);
       await expect(el).to.be.accessible();
     });
 

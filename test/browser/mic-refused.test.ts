@@ -12,7 +12,7 @@ await loadBundle();
 const expected =
   ENGINE === 'webkit'
     ? // WebKit rejects getUserMedia with OverconstrainedError when it has no audio input at all.
-      { code: 'mic-unavailable', message: /^No microphone was found \(OverconstrainedError\)\.$/, sentence: 'could not be used' }
+      { code: 'mic-unavailable', message: /^No microphone was found \(OverconstrainedError\)\.$/, sentence: 'No microphone was found' }
     : { code: 'mic-denied', message: /^Microphone access was denied\.$/, sentence: 'Allow it in your browser' };
 
 describe(`a microphone that cannot be opened (${ENGINE})`, () => {

@@ -22,25 +22,34 @@ afterEach(async () => {
 });
 
 describe(`on a phone (${ENGINE} device emulation, 390 × 844, touch)`, () => {
-  it('fits the screen without horizontal scrolling, with finger-sized controls', async () => {
+  it('shows a finger-sized launcher in the corner, inside the screen', async () => {
     expect([innerWidth, innerHeight, matchMedia('(pointer: coarse)').matches]).to.deep.equal([390, 844, true]);
     const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
-    const box = el.getBoundingClientRect();
-    expect(box.left).to.be.at.least(0);
-    expect(box.right).to.be.at.most(innerWidth);
+    const launcher = part(el, 'launcher')!.getBoundingClientRect();
+    expect(Math.min(launcher.width, launcher.height), 'launcher touch target').to.be.at.least(44);
+    expect(launcher.right).to.be.within(innerWidth - 40, innerWidth);
+    expect(launcher.bottom).to.be.within(innerHeight - 40, innerHeight);
     expect(document.documentElement.scrollWidth, 'no horizontal overflow').to.be.at.most(innerWidth);
-    const button = part(el, 'call-button')!.getBoundingClientRect();
-    expect(Math.min(button.width, button.height), 'call button touch target').to.be.at.least(44);
   });
 
-  it('starts a voice call with a tap and ends it with another', async () => {
+  it('a tap on the launcher opens a full-width sheet and starts a voice call; another tap ends it', async () => {
     const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
     const connected = nextEvent<CustomEvent>(el, 'va-connect');
-    await tap(part(el, 'call-button')!);
+    await tap(part(el, 'launcher')!);
     await connected;
     expect(el.status).to.equal('connected');
     expect(spies.contexts.at(-1)!.state).to.equal('running');
     await el.updateComplete;
+    const panel = part(el, 'panel')!.getBoundingClientRect();
+    expect(panel.width / innerWidth, 'the sheet spans the screen').to.be.at.least(0.95);
+    expect(panel.bottom).to.be.closeTo(innerHeight, 1);
+    expect(panel.top).to.be.at.least(0);
+    expect(document.documentElement.scrollWidth, 'no horizontal overflow').to.be.at.most(innerWidth);
+    for (const name of ['call-button', 'mute-button', 'close-button']) {
+      const box = part(el, name)!.getBoundingClientRect();
+      expect(Math.min(box.width, box.height), `${name} touch target`).to.be.at.least(44);
+      expect(box.right <= innerWidth && box.left >= 0, `${name} inside the screen`).to.equal(true);
+    }
     const disconnected = nextEvent(el, 'va-disconnect');
     await tap(part(el, 'call-button')!);
     await disconnected;

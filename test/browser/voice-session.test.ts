@@ -100,6 +100,16 @@ describe('VoiceSession', () => {
     expect(ctx.deps.sockets).to.have.length(1);
   });
 
+  it('settles a turn still in progress when the call ends', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'transcript.delta', role: 'user', text: 'I was saying' });
+    await ctx.session.stop();
+    expect(ctx.session.snapshot.transcript).to.deep.equal([{ role: 'user', text: 'I was saying', final: true }]);
+    const last = ctx.events.filter((e) => e.type === 'transcript').at(-1);
+    expect(last).to.deep.equal({ type: 'transcript', entry: { role: 'user', text: 'I was saying', final: true } });
+  });
+
   it('replaces the live entry with each cumulative delta and settles it with the final text', async () => {
     const ctx = setup();
     await connect(ctx);

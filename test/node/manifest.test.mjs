@@ -4,7 +4,7 @@
  * properties, parts, attributes) is not documented.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create, ts } from '@custom-elements-manifest/analyzer';
@@ -13,6 +13,9 @@ import { litPlugin } from '@custom-elements-manifest/analyzer/src/features/frame
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path) => readFileSync(`${root}${path}`, 'utf8');
 const ELEMENT = 'src/element/voice-agent-element.ts';
+/** Every file the element's view is made of: the element, its styles and its UI modules. */
+const VIEW_FILES = ['src/element/voice-agent-element.ts', 'src/element/voice-agent.styles.ts', ...readdirSync(`${root}src/element/ui`).map((f) => `src/element/ui/${f}`)];
+const view = VIEW_FILES.map(read).join('\n');
 
 const committed = JSON.parse(read('custom-elements.json'));
 const element = committed.modules.flatMap((m) => m.declarations).find((d) => d.tagName === 'voice-agent');
@@ -25,19 +28,19 @@ test('custom-elements.json matches what the analyzer generates from the code (np
 
 test('every public event is documented with @fires', () => {
   const names = [...read('src/events.ts').matchAll(/eventName = '([a-z-]+)'/g)].map((m) => m[1]);
-  assert.equal(names.length, 6);
+  assert.equal(names.length, 8);
   assert.deepEqual(element.events.map((e) => e.name).sort(), names.sort());
 });
 
 test('every --va-* custom property the styles read is documented with @cssprop, and no other', () => {
-  const used = new Set([...read('src/element/voice-agent.styles.ts').matchAll(/var\((--va-[a-z-]+)/g)].map((m) => m[1]));
+  const used = new Set([...view.matchAll(/var\((--va-[a-z-]+)/g)].map((m) => m[1]));
   assert.deepEqual(element.cssProperties.map((p) => p.name).sort(), [...used].sort());
   for (const property of element.cssProperties) assert.ok(property.default, `${property.name} documents its default`);
 });
 
 test('every part the element renders is documented with @csspart, and no other', () => {
   const rendered = new Set();
-  for (const [, value] of read(ELEMENT).matchAll(/part="([^"]+)"/g)) {
+  for (const [, value] of view.matchAll(/part="([^"]+)"/g)) {
     for (const name of value.split(/\s+/)) {
       if (name.includes('${')) for (const role of ['user', 'assistant']) rendered.add(name.replace(/\$\{[^}]+\}/, role));
       else rendered.add(name);
@@ -49,9 +52,23 @@ test('every part the element renders is documented with @csspart, and no other',
 test('the public attributes are the documented API', () => {
   assert.deepEqual(
     element.attributes.map((a) => a.name),
-    ['agent-id', 'token-endpoint', 'server-url', 'mode', 'variables', 'muted'],
+    ['agent-id', 'token-endpoint', 'server-url', 'mode', 'variables', 'muted', 'layout', 'position', 'open', 'agent-name', 'show-transcript', 'theme', 'strings'],
   );
-  for (const method of ['start', 'stop', 'sendText']) assert.ok(element.members.some((m) => m.name === method && m.kind === 'method'), method);
+  for (const method of ['start', 'stop', 'sendText', 'show', 'hide']) assert.ok(element.members.some((m) => m.name === method && m.kind === 'method'), method);
   for (const name of ['status', 'speaking', 'transcript']) assert.ok(element.members.some((m) => m.name === name), name);
-  assert.ok(!element.members.some((m) => m.name === 'sessionOptions' || m.name === 'connectConfig'), 'internal members stay out');
+  for (const name of ['sessionOptions', 'meterSource', 'panelVisible', 'animating']) {
+    assert.ok(!element.members.some((m) => m.name === name), `internal member ${name} stays out`);
+  }
+  for (const member of element.members.filter((m) => m.name.startsWith('_'))) assert.equal(member.privacy, 'private', member.name);
+});
+
+test('the README lists every word of the strings table, every custom property and every part', () => {
+  const readme = read('README.md');
+  const strings = read('src/element/strings.ts');
+  const table = strings.slice(strings.indexOf('export const DEFAULT_STRINGS'), strings.indexOf('};', strings.indexOf('export const DEFAULT_STRINGS')));
+  const keys = [...table.matchAll(/^  (\w+): '/gm)].map((m) => m[1]);
+  assert.ok(keys.length > 40, `found ${keys.length} keys`);
+  for (const key of keys) assert.ok(readme.includes(`| \`${key}\` |`), `README lists the string ${key}`);
+  for (const { name } of element.cssProperties) assert.ok(readme.includes(`\`${name}\``), `README lists ${name}`);
+  for (const { name } of element.cssParts) assert.ok(readme.includes(`\`${name}\``), `README lists the part ${name}`);
 });

@@ -101,6 +101,11 @@ function failingTokenEndpoint(ctx, kind) {
   if (kind.startsWith('fault/')) {
     return json({ data: { access_token: 'wct_fault', expires_in: 30, sample_rate: 24000, url: state.fault.url(kind.slice('fault/'.length), probe) } });
   }
+  const status = /^http-(\d{3})$/.exec(kind)?.[1];
+  if (status && status !== '500') {
+    ctx.status = Number(status);
+    return json({ error: `refused with ${status}` });
+  }
   switch (kind) {
     case 'http-401-with-token':
       // An error status whose body still carries a token and a URL: neither may be used.

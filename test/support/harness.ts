@@ -6,6 +6,7 @@
 import { executeServerCommand } from '@web/test-runner-commands';
 import { waitUntil } from '@open-wc/testing';
 import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
+import { PUBLIC_EVENT_NAMES } from '../../src/events.js';
 import type { SessionStats } from '../../src/server/call-types.js';
 import './guards.js';
 
@@ -108,7 +109,7 @@ export function nextEvent<E extends Event = CustomEvent>(target: EventTarget, na
 /** Collects every `va-*` event the element fires, in order. */
 export function recordEvents(el: HTMLElement): CustomEvent[] {
   const events: CustomEvent[] = [];
-  for (const name of ['va-before-connect', 'va-status-change', 'va-connect', 'va-transcript', 'va-error', 'va-disconnect']) {
+  for (const name of PUBLIC_EVENT_NAMES) {
     el.addEventListener(name, (event) => events.push(event as CustomEvent));
   }
   return events;

@@ -127,6 +127,26 @@ class WebKitLauncher {
     return {};
   }
 
+  // Commands from @web/test-runner-commands (keyboard, mouse, screenshots) go to the driver.
+  sendKeys(id, keys) {
+    return this.inner.sendKeys(id, keys);
+  }
+  sendMouseMove(id, x, y) {
+    return this.inner.sendMouseMove(id, x, y);
+  }
+  sendMouseClick(id, x, y, button) {
+    return this.inner.sendMouseClick(id, x, y, button);
+  }
+  sendMouseDown(id, button) {
+    return this.inner.sendMouseDown(id, button);
+  }
+  sendMouseUp(id, button) {
+    return this.inner.sendMouseUp(id, button);
+  }
+  resetMouse(id) {
+    return this.inner.resetMouse(id);
+  }
+
   startDebugSession() {
     throw new Error('Debugging is not supported with WebKit here.');
   }

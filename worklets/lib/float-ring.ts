@@ -3,21 +3,21 @@
  * Only the audio thread touches it (the port handler writes, `process()` reads), so no atomics are needed.
  */
 export class FloatRing {
-  private readonly data: Float32Array;
-  private readIndex = 0;
-  private writeIndex = 0;
+  private readonly _data: Float32Array;
+  private _readIndex = 0;
+  private _writeIndex = 0;
 
   constructor(capacity: number) {
-    this.data = new Float32Array(capacity + 1);
+    this._data = new Float32Array(capacity + 1);
   }
 
   get capacity(): number {
-    return this.data.length - 1;
+    return this._data.length - 1;
   }
 
   get available(): number {
-    const d = this.writeIndex - this.readIndex;
-    return d >= 0 ? d : d + this.data.length;
+    const d = this._writeIndex - this._readIndex;
+    return d >= 0 ? d : d + this._data.length;
   }
 
   get free(): number {
@@ -27,31 +27,31 @@ export class FloatRing {
   /** Copies up to `count` samples in; returns how many fit. Never overwrites unread audio. */
   write(source: Float32Array, count = source.length): number {
     const n = Math.min(count, this.free);
-    const { data } = this;
-    let index = this.writeIndex;
+    const { _data: data } = this;
+    let index = this._writeIndex;
     // Index loops, not subarray(): this runs on the audio thread and must not allocate.
     for (let i = 0; i < n; i++) {
       data[index] = source[i];
       if (++index === data.length) index = 0;
     }
-    this.writeIndex = index;
+    this._writeIndex = index;
     return n;
   }
 
   /** Copies up to `count` samples into `target` from `offset`; returns how many were read. */
   read(target: Float32Array, offset = 0, count = target.length - offset): number {
     const n = Math.min(count, this.available);
-    const { data } = this;
-    let index = this.readIndex;
+    const { _data: data } = this;
+    let index = this._readIndex;
     for (let i = 0; i < n; i++) {
       target[offset + i] = data[index];
       if (++index === data.length) index = 0;
     }
-    this.readIndex = index;
+    this._readIndex = index;
     return n;
   }
 
   clear(): void {
-    this.readIndex = this.writeIndex = 0;
+    this._readIndex = this._writeIndex = 0;
   }
 }

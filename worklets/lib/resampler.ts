@@ -17,21 +17,21 @@ export class Resampler {
   readonly step: number;
   /** Kernel half-width in input samples. */
   readonly halfWidth: number;
-  private readonly bypass: boolean;
-  private readonly table: Float32Array;
-  private readonly history: Float32Array;
-  private length = 0;
-  private position = 0;
+  private readonly _bypass: boolean;
+  private readonly _table: Float32Array;
+  private readonly _history: Float32Array;
+  private _length = 0;
+  private _position = 0;
 
   constructor(readonly inputRate: number, readonly outputRate: number) {
     if (!(inputRate > 0 && outputRate > 0)) throw new RangeError(`Invalid rates: ${inputRate} to ${outputRate}`);
     this.step = inputRate / outputRate;
-    this.bypass = inputRate === outputRate;
+    this._bypass = inputRate === outputRate;
     // Cutoff in cycles per input sample, below the lower Nyquist frequency.
     const cutoff = 0.5 * Math.min(1, outputRate / inputRate) * ROLLOFF;
-    this.halfWidth = this.bypass ? 0 : Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
-    this.table = this.bypass ? new Float32Array(0) : kernelTable(cutoff, this.halfWidth);
-    this.history = new Float32Array(2 * this.halfWidth + BLOCK + 2);
+    this.halfWidth = this._bypass ? 0 : Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
+    this._table = this._bypass ? new Float32Array(0) : kernelTable(cutoff, this.halfWidth);
+    this._history = new Float32Array(2 * this.halfWidth + BLOCK + 2);
     this.reset();
   }
 
@@ -42,27 +42,27 @@ export class Resampler {
 
   /** Resamples `input`, writing into `output` (at least `maxOutput(input.length)` long); returns the count written. */
   process(input: Float32Array, output: Float32Array): number {
-    if (this.bypass) {
+    if (this._bypass) {
       output.set(input);
       return input.length;
     }
-    const { history, halfWidth, step } = this;
+    const { _history: history, halfWidth, step } = this;
     let produced = 0;
     let offset = 0;
     while (offset < input.length) {
-      const n = Math.min(input.length - offset, history.length - this.length);
-      for (let i = 0; i < n; i++) history[this.length + i] = input[offset + i]; // no subarray(): no allocation
-      this.length += n;
+      const n = Math.min(input.length - offset, history.length - this._length);
+      for (let i = 0; i < n; i++) history[this._length + i] = input[offset + i]; // no subarray(): no allocation
+      this._length += n;
       offset += n;
-      while (Math.floor(this.position) + halfWidth < this.length) {
-        output[produced++] = this.interpolate(this.position);
-        this.position += step;
+      while (Math.floor(this._position) + halfWidth < this._length) {
+        output[produced++] = this._interpolate(this._position);
+        this._position += step;
       }
-      const keepFrom = Math.floor(this.position) - halfWidth + 1;
+      const keepFrom = Math.floor(this._position) - halfWidth + 1;
       if (keepFrom > 0) {
-        history.copyWithin(0, keepFrom, this.length);
-        this.length -= keepFrom;
-        this.position -= keepFrom;
+        history.copyWithin(0, keepFrom, this._length);
+        this._length -= keepFrom;
+        this._position -= keepFrom;
       }
     }
     return produced;
@@ -71,13 +71,13 @@ export class Resampler {
   /** Forgets all buffered input (after an interruption, or between unrelated streams). */
   reset(): void {
     // Start with `halfWidth` samples of silence as left context, centred on the first real sample.
-    this.history.fill(0);
-    this.length = this.halfWidth;
-    this.position = this.halfWidth;
+    this._history.fill(0);
+    this._length = this.halfWidth;
+    this._position = this.halfWidth;
   }
 
-  private interpolate(center: number): number {
-    const { history, table, halfWidth } = this;
+  private _interpolate(center: number): number {
+    const { _history: history, _table: table, halfWidth } = this;
     const base = Math.floor(center);
     const frac = center - base;
     let sum = 0;

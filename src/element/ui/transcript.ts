@@ -1,0 +1,174 @@
+import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import type { TranscriptEntry } from '../../session/session-types.js';
+import { downIcon } from './icons.js';
+
+/** How close to the bottom still counts as reading the latest (px). */
+const PINNED_SLACK = 24;
+
+/**
+ * Keeps the transcript scrolled to the latest turn while the reader is there; once they scroll up
+ * to read, it stays put and offers a "jump to latest" control instead.
+ */
+export class TranscriptScroller implements ReactiveController {
+  /** New text arrived while the reader was scrolled up. */
+  unseen = false;
+  private _pinned = true;
+  private _lastHeight = 0;
+
+  constructor(
+    private readonly _host: ReactiveControllerHost & { readonly renderRoot: HTMLElement | DocumentFragment },
+  ) {
+    _host.addController(this);
+  }
+
+  hostUpdated(): void {
+    const list = this._list;
+    if (!list) return;
+    const grew = list.scrollHeight !== this._lastHeight;
+    this._lastHeight = list.scrollHeight;
+    if (this._pinned) list.scrollTop = list.scrollHeight;
+    else if (grew && !this.unseen) {
+      this.unseen = true;
+      this._host.requestUpdate();
+    }
+  }
+
+  /** The reader scrolled: follow the latest again once they are back at the bottom. */
+  readonly onScroll = (): void => {
+    const list = this._list;
+    if (!list) return;
+    const pinned = list.scrollHeight - list.scrollTop - list.clientHeight <= PINNED_SLACK;
+    if (pinned === this._pinned) return;
+    this._pinned = pinned;
+    if (pinned && this.unseen) {
+      this.unseen = false;
+      this._host.requestUpdate();
+    }
+  };
+
+  readonly jumpToLatest = (): void => {
+    this._pinned = true;
+    this.unseen = false;
+    const list = this._list;
+    if (list) list.scrollTop = list.scrollHeight;
+    this._host.requestUpdate();
+  };
+
+  private get _list(): HTMLElement | null {
+    return this._host.renderRoot.querySelector<HTMLElement>('.transcript');
+  }
+}
+
+export interface TranscriptLabels {
+  label: string;
+  you: string;
+  agent: string;
+  jumpToLatest: string;
+}
+
+/** One bubble per turn per role; the turn in progress looks in progress. Text is text, never markup. */
+export function renderTranscript(entries: readonly TranscriptEntry[], labels: TranscriptLabels, scroller: TranscriptScroller) {
+  return html`<div class="transcript-frame">
+    <ol part="transcript" class="transcript" aria-label=${labels.label} tabindex="0" @scroll=${scroller.onScroll}>
+      ${entries.map(
+        (entry) =>
+          html`<li part="message message-${entry.role}" class="message ${entry.role} ${entry.final ? '' : 'live'}">
+            <span class="speaker">${entry.role === 'user' ? labels.you : labels.agent}: </span><span class="text">${entry.text}</span>
+          </li>`,
+      )}
+    </ol>
+    ${scroller.unseen
+      ? html`<button part="jump-button" class="jump" type="button" @click=${scroller.jumpToLatest}>${downIcon}<span>${labels.jumpToLatest}</span></button>`
+      : nothing}
+  </div>`;
+}
+
+export const transcriptStyles = css`
+  .transcript-frame {
+    position: relative;
+    min-height: 0;
+    display: grid;
+  }
+  .transcript {
+    display: flex;
+    flex-direction: column;
+    gap: 0.5rem;
+    margin: 0;
+    padding: 0.25rem 0.125rem;
+    list-style: none;
+    max-height: var(--_transcript-max-height);
+    overflow-y: auto;
+    overscroll-behavior: contain;
+    scrollbar-width: thin;
+  }
+  .transcript:focus-visible {
+    outline: 2px solid var(--_focus);
+    outline-offset: 2px;
+    border-radius: 8px;
+  }
+  .message {
+    max-width: 85%;
+    padding: 0.5rem 0.75rem;
+    border-radius: 1rem;
+    line-height: 1.45;
+    overflow-wrap: anywhere;
+    user-select: text;
+  }
+  .message .text {
+    white-space: pre-wrap;
+  }
+  .message.assistant {
+    align-self: flex-start;
+    background: var(--_bubble-assistant);
+    border-end-start-radius: 0.25rem;
+  }
+  .message.user {
+    align-self: flex-end;
+    background: var(--_bubble-user);
+    border-end-end-radius: 0.25rem;
+  }
+  .message.live .text::after {
+    content: '…';
+    display: inline-block;
+    margin-inline-start: 0.15em;
+    color: var(--_muted-text);
+    animation: typing 1.2s steps(4, end) infinite;
+    width: 1.2em;
+    overflow: hidden;
+    vertical-align: bottom;
+  }
+  .message.live {
+    box-shadow: inset 0 0 0 1px var(--_border);
+  }
+  @keyframes typing {
+    from {
+      width: 0;
+    }
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .message.live .text::after {
+      animation: none;
+    }
+  }
+  .jump {
+    position: absolute;
+    inset-block-end: 0.5rem;
+    left: 50%; /* centred, in either direction */
+    transform: translateX(-50%);
+    display: inline-flex;
+    align-items: center;
+    gap: 0.35rem;
+    min-height: 2rem;
+    padding: 0.25rem 0.75rem;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    background: var(--_surface);
+    color: var(--_text);
+    box-shadow: var(--_shadow);
+    font-size: 0.875em;
+  }
+  .jump .icon {
+    width: 1em;
+    height: 1em;
+  }
+`;
