@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalAgent, createTokenHandler } from '../dist/server/index.js';
+import { LocalAgent, createTokenHandler, fliteSpeaker } from '../dist/server/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PORT = Number(process.env.PORT ?? 8000);
@@ -62,7 +62,9 @@ const server = createServer((req, res) => {
   }
   void serveStatic(req, res, pathname);
 });
-const agent = LocalAgent.attach(server, { apiKey: localKey });
+// Real words when the optional speech synthesizer is installed; the synthetic voice otherwise.
+const speak = await fliteSpeaker().catch(() => undefined);
+const agent = LocalAgent.attach(server, { apiKey: localKey, ...(speak ? { speak } : {}) });
 
 server.on('error', (error) => {
   console.error(`demo server: ${error.code === 'EADDRINUSE' ? `port ${PORT} is already in use (set PORT to use another)` : error.message}`);
@@ -82,7 +84,7 @@ server.listen(PORT, HOST, () => {
     process.exit(1);
   }
   const using = atoms ? `the Atoms agent ${atoms.agentId} (key from ATOMS_API_KEY)` : 'the local test agent (no API key needed)';
-  console.log(`voice-agent demo on http://${pageHost}:${port}/ using ${using}`);
+  console.log(`voice-agent demo on http://${pageHost}:${port}/ using ${using}${atoms ? '' : speak ? ', speaking with Flite' : ', with its synthetic voice'}`);
 });
 
 async function serveStatic(req, res, pathname) {

@@ -13,6 +13,7 @@ import type { ServerEvent } from './protocol.js';
 import { TurnDetector, addCorrelation, frameRms } from './turn-detector.js';
 import type { CorrelationSums, TurnEvent } from './turn-detector.js';
 import { spokenUtterance, writtenUtterance } from './utterance.js';
+import type { Speaker } from './flite.js';
 import type { Echo } from './utterance.js';
 import { decodePcm16 } from './voice.js';
 
@@ -23,6 +24,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** What each session takes from the agent's options. */
 export interface SessionSettings {
   greeting: string;
+  speak: Speaker;
   turnSilenceMs: number;
   speechThreshold: number;
   log: (line: string) => void;
@@ -195,7 +197,7 @@ export class AgentSession {
   private reply(text: string, echo?: Echo, then?: () => void): void {
     this.interrupt();
     const { mode, sampleRate } = this.grant;
-    const utterance = mode === 'chat' ? writtenUtterance(text) : spokenUtterance(text, sampleRate, echo);
+    const utterance = mode === 'chat' ? writtenUtterance(text) : spokenUtterance(this.settings.speak(text, sampleRate), sampleRate, echo);
     const playback = new Playback(utterance, sampleRate, {
       send: (event) => this.send(event),
       audioSent: (ms) => {

@@ -9,6 +9,8 @@
 export { createTokenHandler } from './token-handler.js';
 export type { TokenErrorCode, TokenHandler, TokenHandlerOptions, VoiceTokenResponse } from './token-handler.js';
 export { LocalAgent } from './local-agent.js';
+export { fliteSpeaker } from './flite.js';
+export type { Speaker } from './flite.js';
 export type { LocalAgentOptions } from './local-agent.js';
 export type { CallMode, CallVariables, SessionStats } from './call-types.js';
 export { TurnDetector, frameRms } from './turn-detector.js';

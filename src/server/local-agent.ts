@@ -18,6 +18,8 @@ import { AgentSession } from './agent-session.js';
 import type { SessionSettings } from './agent-session.js';
 import type { SessionStats } from './call-types.js';
 import { parseRegisterCall, trustedGrant } from './call-grant.js';
+import type { Speaker } from './flite.js';
+import { synthesizeSpeech } from './voice.js';
 import type { CallGrant } from './call-grant.js';
 import { bearerToken, readBody, secretsEqual, sendJson } from './http-util.js';
 import { TokenStore } from './token-store.js';
@@ -36,6 +38,11 @@ export interface LocalAgentOptions {
   tokenTtlSeconds?: number;
   /** Spoken when a voice session opens; an empty string means no greeting. A string `greeting` call variable overrides it. */
   greeting?: string;
+  /**
+   * The voice: text → speech at a sample rate. Default: the synthetic voice (deterministic, for
+   * tests); `fliteSpeaker()` gives real words when its optional package is installed.
+   */
+  speak?: Speaker;
   /** Quiet audio that ends a user turn, in ms. Default 600. */
   turnSilenceMs?: number;
   /** Frame RMS (linear, samples in [-1, 1]) at or above which input audio counts as speech. Default 0.02. */
@@ -274,6 +281,7 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
     sampleRate = 24_000,
     tokenTtlSeconds = 30,
     greeting = DEFAULT_GREETING,
+    speak = synthesizeSpeech,
     turnSilenceMs = 600,
     speechThreshold = 0.02,
     log = () => {},
@@ -287,6 +295,7 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
   check(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 48_000, '`sampleRate` must be an integer from 8000 to 48000');
   check(typeof tokenTtlSeconds === 'number' && tokenTtlSeconds > 0 && Number.isFinite(tokenTtlSeconds), '`tokenTtlSeconds` must be a positive number');
   check(typeof greeting === 'string', '`greeting` must be a string');
+  check(typeof speak === 'function', '`speak` must be a function');
   check(typeof turnSilenceMs === 'number' && turnSilenceMs > 0 && Number.isFinite(turnSilenceMs), '`turnSilenceMs` must be a positive number');
   check(typeof speechThreshold === 'number' && speechThreshold > 0 && speechThreshold < 1, '`speechThreshold` must be in (0, 1)');
   check(typeof log === 'function', '`log` must be a function');
@@ -304,6 +313,6 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
     sampleRate,
     tokenTtlSeconds,
     log: safeLog,
-    session: { greeting, turnSilenceMs, speechThreshold, log: safeLog },
+    session: { greeting, speak: (text: string, rate: number) => speak(text, rate), turnSilenceMs, speechThreshold, log: safeLog },
   };
 }

@@ -4,7 +4,8 @@
  */
 import { audioChunkSamples } from './playback.js';
 import type { Utterance } from './playback.js';
-import { concatPcm, silence, splitWords, synthesizeSpeech } from './voice.js';
+import { concatPcm, silence, splitWords } from './voice.js';
+import type { SynthesizedSpeech } from './voice.js';
 
 /** Chat replies are "typed" one word per this many ms. */
 const CHAT_WORD_MS = 50;
@@ -16,8 +17,8 @@ export interface Echo {
   pcm: Int16Array;
 }
 
-export function spokenUtterance(text: string, sampleRate: number, echo: Echo | undefined): Utterance {
-  const speech = synthesizeSpeech(text, sampleRate);
+/** A spoken turn: the speech, then (in an echo reply) a pause and the user's own audio. */
+export function spokenUtterance(speech: SynthesizedSpeech, sampleRate: number, echo: Echo | undefined): Utterance {
   const words = [...speech.words];
   const parts = [speech.pcm];
   if (echo) {

@@ -54,7 +54,7 @@ function get(path, { method = 'GET', headers = {}, body } = {}) {
 }
 
 test('the demo server prints its URL and the agent it uses, never a key', () => {
-  assert.match(output, /^voice-agent demo on http:\/\/localhost:\d+\/ using the local test agent \(no API key needed\)\n$/);
+  assert.match(output, /^voice-agent demo on http:\/\/localhost:\d+\/ using the local test agent \(no API key needed\), speaking with Flite\n$/);
 });
 
 test('it serves the built files with their content types and no-cache', TIMEOUT, async () => {

