@@ -3,7 +3,9 @@
  * `npm run bench`: measures what the widget costs and how fast it reacts, and prints the figures as
  * JSON. Not a test: it asserts nothing, and the numbers vary with the machine.
  *
- * - bundle: bytes, gzip and brotli of the shipped files.
+ * - bundle: bytes, gzip and brotli of the shipped files (the default bundle's budget: 24 KB gzip).
+ * - firstRender: a fresh page imports the bundle (define) and renders the closed launcher: ms, layouts,
+ *   style recalculations and network requests made by that first render.
  * - connect: click → connected, and click → first microphone frame on the socket (local agent).
  * - capture: the cadence of the 20 ms frames on the socket over a few seconds.
  * - bargeIn: interrupt() → the player confirms the clear (main → audio thread → main), and
@@ -57,6 +59,7 @@ try {
   await page.goto(`${origin}/bench`);
   await page.waitForFunction(() => customElements.get('voice-agent'));
 
+  results.firstRender = await measureFirstRender(5);
   results.connect = await page.evaluate(measureConnect, 5);
   results.capture = await page.evaluate(measureCapture, CAPTURE_SECONDS);
   results.bargeIn = await page.evaluate(measureBargeIn, BARGE_IN_RUNS);
@@ -74,7 +77,8 @@ console.log(JSON.stringify(results, null, 2));
 
 function bundleSizes() {
   const sizes = {};
-  for (const file of ['voice-agent.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js']) {
+  const locales = ['es', 'fr', 'de', 'hi', 'ar'].map((lang) => `locales/${lang}.js`);
+  for (const file of ['voice-agent.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js', ...locales]) {
     const bytes = readFileSync(`${root}dist/${file}`);
     sizes[file] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes).length };
   }
@@ -94,6 +98,47 @@ async function bundleEngine() {
   return outputFiles[0].text;
 }
 
+/**
+ * A fresh page, no cache: import the bundle (parse, evaluate, define), then render the closed
+ * launcher. Median of `runs` pages.
+ */
+async function measureFirstRender(runs) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const tab = await browser.newPage();
+    await tab.setCacheEnabled(false);
+    const cdp = await tab.createCDPSession();
+    await cdp.send('Performance.enable');
+    await tab.goto(`${origin}/bench/blank`);
+    const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name).value;
+    const before = { layouts: await metric('LayoutCount'), styles: await metric('RecalcStyleCount') };
+    const timing = await tab.evaluate(async () => {
+      const t0 = performance.now();
+      await import('/dist/voice-agent.js');
+      const defined = performance.now() - t0;
+      const requests = performance.getEntriesByType('resource').length;
+      const el = document.createElement('voice-agent');
+      el.setAttribute('agent-name', 'Ada');
+      const t1 = performance.now();
+      document.body.append(el);
+      await el.updateComplete;
+      await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+      return { defineMs: defined, renderMs: performance.now() - t1, requests: performance.getEntriesByType('resource').length - requests };
+    });
+    samples.push({ ...timing, layouts: (await metric('LayoutCount')) - before.layouts, styleRecalcs: (await metric('RecalcStyleCount')) - before.styles });
+    await tab.close();
+  }
+  const median = (key) => samples.map((s) => s[key]).sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+  return {
+    runs,
+    defineMs: round(median('defineMs')),
+    renderMs: round(median('renderMs')),
+    layouts: median('layouts'),
+    styleRecalcs: median('styleRecalcs'),
+    networkRequestsDuringRender: Math.max(...samples.map((s) => s.requests)),
+  };
+}
+
 async function serve() {
   const page = `<!doctype html><meta charset="utf-8"><script type="module" src="/dist/voice-agent.js"></script><body></body>`;
   let tokens;
@@ -101,6 +146,7 @@ async function serve() {
     const { pathname } = new URL(req.url, 'http://x');
     if (pathname === '/api/voice-token') return tokens(req, res);
     if (pathname === '/bench') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    if (pathname === '/bench/blank') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><body></body>');
     if (pathname === '/bench/engine.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(engineModule);
     if (/^\/dist\/[\w/-]+\.js$/.test(pathname)) {
       try {

@@ -81,11 +81,13 @@ async function floating(theme) {
   const tab = await page(theme);
   const corner = { x: 1100 - 440, y: 780 - 720, width: 440, height: 720 };
   await shot(tab, `floating-closed-${theme}`);
-  await tab.evaluate(`${el('floating')}.show()`);
+  // Opened as by a pointer: show() focuses the panel, and a pointer user sees no focus ring.
+  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.shadowRoot.activeElement?.blur()`);
   await shot(tab, `floating-open-idle-${theme}`, corner);
 
   await tab.evaluate('window.holdMicrophone = true; window.holdToken = true');
   await tab.evaluate(`void ${el('floating')}.start()`);
+  await tab.evaluate(`${el('floating')}.shadowRoot.activeElement?.blur()`);
   await waitFor(tab, `${el('floating')}.shadowRoot.querySelector('[part~="hint"]')`);
   await shot(tab, `floating-open-microphone-${theme}`, corner);
   await tab.evaluate('window.holdMicrophone = false; window.release_microphone()');
@@ -102,7 +104,7 @@ async function floating(theme) {
   await shot(tab, `floating-open-muted-${theme}`, corner);
   await tab.evaluate(`${el('floating')}.hide()`);
   await shot(tab, `floating-closed-in-call-${theme}`, corner);
-  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.muted = false`);
+  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.muted = false; ${el('floating')}.shadowRoot.activeElement?.blur()`);
   await tab.evaluate(`void ${el('floating')}.stop()`);
   await waitFor(tab, `${el('floating')}.status === 'disconnected'`);
   await shot(tab, `floating-open-ended-${theme}`, corner);

@@ -313,6 +313,7 @@ export class VoiceAgentElement extends LitElement {
       class="panel ${state}"
       role=${floating ? 'dialog' : 'region'}
       aria-label=${this._displayName}
+      tabindex="-1"
       ?hidden=${floating && !this.open}
       @keydown=${this._handlePanelKeydown}
     >
@@ -487,11 +488,9 @@ export class VoiceAgentElement extends LitElement {
     const target = this._focusOnRender;
     this._focusOnRender = undefined;
     if (target === 'launcher') this.renderRoot.querySelector<HTMLElement>('.launcher')?.focus();
-    if (target === 'panel') {
-      const panel = this.renderRoot.querySelector<HTMLElement>('.panel');
-      const first = panel?.querySelector<HTMLElement>('textarea, [part~="retry-button"], [part~="call-button"]');
-      first?.focus();
-    }
+    // Into the panel itself, not its first button: that would be "End call" or "Cancel", which the
+    // rest of the key press that opened the panel could activate (Firefox does).
+    if (target === 'panel') this.renderRoot.querySelector<HTMLElement>('.panel')?.focus();
   }
 
   private _setState(state: string, on: boolean): void {

@@ -1,10 +1,10 @@
 import '../support/guards.js';
-import { expect, waitUntil } from '@open-wc/testing';
+import { expect } from '@open-wc/testing';
 import { AudioEngine, type AudioEngineOptions } from '../../src/audio/audio-engine.js';
 import { VoiceAgentError } from '../../src/errors.js';
 import { amplitudeAt, pcmTone } from '../support/signals.js';
 import { ENGINE } from '../support/engine.js';
-import { lastLoudFrame, tapOutput } from '../support/harness.js';
+import { lastLoudFrame, tapOutput, waitUntil } from '../support/harness.js';
 
 const worklets = { baseUrl: '/dist/worklets/' };
 const engines: AudioEngine[] = [];

@@ -2,8 +2,8 @@
  * Every way a call can fail, end to end with real sockets and HTTP: each ends in `disconnected`, one
  * `va-error` with a stable code, a sentence in the UI, and nothing left open.
  */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { expectAllReleased, installSpies, loadBundle, nextEvent, part, recordEvents, serverCommand, type VoiceAgentElement } from '../support/harness.js';
+import { expect, fixture, html } from '@open-wc/testing';
+import { expectAllReleased, installSpies, loadBundle, nextEvent, part, recordEvents, serverCommand, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();
@@ -62,7 +62,7 @@ describe('failure paths end to end', () => {
     const { el, errors } = await attempt(scenario.endpoint, 'webcall');
     expect(errors).to.deep.equal([]);
     expect(el.status).to.equal('connected');
-    await waitUntil(async () => (await scenario.connections())[0]?.framesAfterSession >= 10, 'the microphone streams once the session exists');
+    await waitUntil(async () => (await scenario.connections())[0]?.framesAfterSession >= 10, 'the microphone streams once the session exists', { timeout: 5000 });
     const [connection] = await scenario.connections();
     expect(connection.framesBeforeSession, 'audio frames before session.created').to.equal(0);
   });

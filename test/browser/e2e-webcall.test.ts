@@ -3,7 +3,7 @@
  * handler) in front of the local agent, a fake microphone that speaks a phrase every 6 s, real
  * AudioContexts and worklets, and the agent's audio measured at the playback output.
  */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
 import {
   ENGINE,
   agentSession,
@@ -18,6 +18,7 @@ import {
   tapOutput,
   watchClears,
   type VoiceAgentElement,
+  waitUntil,
 } from '../support/harness.js';
 
 const spies = installSpies();

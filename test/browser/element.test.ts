@@ -1,7 +1,7 @@
 /** The element's own contract: rendering, accessibility, attributes, events, configuration errors, chat. */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
 import { PUBLIC_EVENT_NAMES } from '../../src/events.js';
-import { expectAllReleased, installSpies, loadBundle, nextEvent, part, parts, recordEvents, serverCommand, type VoiceAgentElement } from '../support/harness.js';
+import { expectAllReleased, installSpies, loadBundle, nextEvent, part, parts, recordEvents, serverCommand, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();

@@ -2,8 +2,8 @@
  * The bundle served alone (no worklets/ folder beside it, as when a site uploads one file): the
  * worklets load from the sources inlined in the bundle, and a voice call works.
  */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { agentSession, expectAllReleased, installSpies, loadBundle, nextEvent, serverCommand, type VoiceAgentElement } from '../support/harness.js';
+import { expect, fixture, html } from '@open-wc/testing';
+import { agentSession, expectAllReleased, installSpies, loadBundle, nextEvent, serverCommand, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle('/single/voice-agent.js');

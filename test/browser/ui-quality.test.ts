@@ -3,10 +3,10 @@
  * dark; text contrast; isolation from a hostile host page; and the microphone blocked by an
  * embedding frame, found out before the browser is asked.
  */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
-import { ENGINE, expectAllReleased, installSpies, loadBundle, nextEvent, type VoiceAgentElement } from '../support/harness.js';
+import { ENGINE, expectAllReleased, installSpies, loadBundle, nextEvent, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();
@@ -204,29 +204,34 @@ describe('keyboard', () => {
   });
 });
 
-describe('a cross-origin iframe without allow="microphone"', () => {
-  async function embed(allow: string | null): Promise<{ type: string; detail: Record<string, unknown>; getUserMediaCalls: number }[]> {
-    const iframe = document.createElement('iframe');
-    if (allow) iframe.setAttribute('allow', allow);
-    // Another origin: the test page is served from 127.0.0.1.
-    iframe.src = `http://localhost:${location.port}/test/support/pages/widget.html?start`;
-    const messages: { type: string; detail: Record<string, unknown>; getUserMediaCalls: number }[] = [];
-    const onMessage = (event: MessageEvent) => {
-      if (event.source === iframe.contentWindow) messages.push(event.data);
-    };
-    window.addEventListener('message', onMessage);
-    document.body.append(iframe);
-    try {
-      await waitUntil(() => messages.some((m) => m.type === 'settled'), 'the embedded widget settles', { timeout: 15_000 });
-    } finally {
-      window.removeEventListener('message', onMessage);
-      iframe.remove();
-    }
-    return messages;
+type Report = { type: string; detail: Record<string, unknown>; getUserMediaCalls: number; isSecureContext: boolean };
+
+/** The widget on a page of its own in an iframe, started; what it reported to this page. */
+async function embed(origin: string, allow: string | null): Promise<Report[]> {
+  const iframe = document.createElement('iframe');
+  if (allow) iframe.setAttribute('allow', allow);
+  iframe.src = `${origin}/test/support/pages/widget.html?start`;
+  const messages: Report[] = [];
+  const onMessage = (event: MessageEvent) => {
+    if (event.source === iframe.contentWindow) messages.push(event.data);
+  };
+  window.addEventListener('message', onMessage);
+  document.body.append(iframe);
+  try {
+    await waitUntil(() => messages.some((m) => m.type === 'settled'), 'the embedded widget settles', { timeout: 15_000 });
+  } finally {
+    window.removeEventListener('message', onMessage);
+    iframe.remove();
   }
+  return messages;
+}
+
+describe('a cross-origin iframe without allow="microphone"', () => {
+  // Another origin: the test page is served from 127.0.0.1.
+  const other = `http://localhost:${location.port}`;
 
   it(`is named to the site owner and the visitor (${ENGINE})`, async () => {
-    const messages = await embed(null);
+    const messages = await embed(other, null);
     const error = messages.find((m) => m.type === 'va-error')!;
     const settled = messages.find((m) => m.type === 'settled')!;
     expect(error.detail.code).to.equal('mic-denied');
@@ -243,8 +248,24 @@ describe('a cross-origin iframe without allow="microphone"', () => {
   });
 
   it('connects when the iframe allows the microphone', async () => {
-    const messages = await embed('microphone');
+    const messages = await embed(other, 'microphone');
     expect(messages.map((m) => m.type)).to.include('va-connect');
     expect(messages.some((m) => m.type === 'va-error')).to.equal(false);
   });
 });
+
+// An http page on a name that is not loopback is not a secure context. Chromium and Firefox map the
+// name to 127.0.0.1 (test/support/engines.mjs); WebKitGTK's MiniBrowser has no such mapping, so
+// WebKit cannot load an insecure page here.
+if (ENGINE !== 'webkit') {
+  describe('a page that is not a secure context', () => {
+    it(`is told so before the browser is asked for the microphone (${ENGINE})`, async () => {
+      const messages = await embed(`http://insecure.test:${location.port}`, 'microphone');
+      const error = messages.find((m) => m.type === 'va-error')!;
+      expect(error.isSecureContext).to.equal(false);
+      expect([error.detail.code, error.getUserMediaCalls]).to.deep.equal(['mic-unavailable', 0]);
+      expect(error.detail.message).to.contain('not a secure context');
+      expect(messages.find((m) => m.type === 'settled')!.detail.sentence).to.equal(DEFAULT_STRINGS.errorInsecure);
+    });
+  });
+}

@@ -3,10 +3,10 @@
  * region, the transcript, the text field, strings and locales, right-to-left and themes. Real calls
  * against the local agent and the failing token endpoints; nothing of the session is faked.
  */
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
+import { expect, fixture, html } from '@open-wc/testing';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
-import { expectAllReleased, installSpies, loadBundle, nextEvent, part, parts, recordEvents, type VoiceAgentElement } from '../support/harness.js';
+import { ENGINE, expectAllReleased, installSpies, loadBundle, nextEvent, part, parts, recordEvents, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();
@@ -37,7 +37,7 @@ describe('floating layout (the default)', () => {
     expect(part(el, 'panel')!.hidden).to.equal(false);
     expect(el.open && el.hasAttribute('open')).to.equal(true);
     expect(states(el)).to.deep.equal(['open']);
-    expect(focused(el), 'focus moves into the panel').to.equal('call-button');
+    expect(focused(el), 'focus moves into the panel').to.equal('panel base');
     expect(part(el, 'launcher')!.getAttribute('aria-expanded')).to.equal('true');
     expect(part(el, 'launcher')!.getAttribute('aria-label')).to.equal('Hide Ada');
     el.hide();
@@ -56,11 +56,11 @@ describe('floating layout (the default)', () => {
     expect(el.open).to.equal(false);
   });
 
-  it('closes on Escape and gives focus back to the launcher', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent token-endpoint="/api/voice-token"></voice-agent>`);
+  it('opens and starts a call with Enter on the launcher, closes on Escape and gives focus back to it', async () => {
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" token-endpoint="/api/voice-token" variables=${QUIET}></voice-agent>`);
     part(el, 'launcher')!.focus();
     await sendKeys({ press: 'Enter' }); // opens, and starts a call: one tap to talk
-    await waitUntil(() => el.open && focused(el) !== 'launcher', 'the panel opens and takes focus');
+    await waitUntil(() => el.open && focused(el) === 'panel base' && el.status === 'connected', 'the panel opens, takes focus, the call connects');
     await sendKeys({ press: 'Escape' });
     await waitUntil(() => !el.open, 'Escape closes the panel');
     expect(focused(el)).to.equal('launcher');
@@ -88,7 +88,7 @@ describe('floating layout (the default)', () => {
     await el.updateComplete;
     expect(el.open).to.equal(true);
     expect(el.status).to.equal('disconnected');
-    expect(focused(el)).to.equal('text-input');
+    expect(focused(el)).to.equal('panel base');
   });
 
   for (const [position, dir, corner] of [
@@ -275,6 +275,29 @@ describe('visualiser', () => {
     expect(el.animating, 'ended').to.equal(false);
   });
 });
+
+// Media features are emulated through the browser's automation protocol: Chromium's CDP can;
+// puppeteer's WebDriver BiDi for Firefox and WebKitWebDriver (classic) cannot, so there the test
+// above runs with the machine's own preference only.
+if (ENGINE === 'chromium') {
+  describe(`visualiser under prefers-reduced-motion (${ENGINE})`, () => {
+    afterEach(() => emulateMedia({ reducedMotion: 'no-preference' }));
+
+    it('stands still: no frames, a calm steady shape', async () => {
+      await emulateMedia({ reducedMotion: 'reduce' });
+      expect(matchMedia('(prefers-reduced-motion: reduce)').matches).to.equal(true);
+      const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" agent-id="a1" token-endpoint="/api/voice-token" variables=${QUIET}></voice-agent>`);
+      await el.start();
+      await el.updateComplete;
+      expect(el.animating).to.equal(false);
+      const bar = el.shadowRoot!.querySelector('.bar')!;
+      expect(getComputedStyle(bar).transitionDuration).to.equal('0s');
+      const height = bar.getBoundingClientRect().height;
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      expect(bar.getBoundingClientRect().height).to.equal(height);
+    });
+  });
+}
 
 describe('transcript', () => {
   async function chatWith(messages: number, height = '7rem') {

@@ -82,7 +82,11 @@ function hasCommand(name) {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** A name for 127.0.0.1 that is not loopback to the browser, so a page served under it is not a secure context. */
+export const INSECURE_HOST = 'insecure.test';
+
 const CHROMIUM_ARGS = [
+  `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -113,6 +117,7 @@ async function phonePage({ context }) {
 }
 
 const FIREFOX_PREFS = {
+  'network.dns.localDomains': INSECURE_HOST,
   'media.navigator.permission.disabled': true,
   'media.navigator.streams.fake': false,
   'media.autoplay.default': 0,

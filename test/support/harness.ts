@@ -4,7 +4,7 @@
  * element opened, so a test can prove that everything was closed again.
  */
 import { executeServerCommand } from '@web/test-runner-commands';
-import { waitUntil } from '@open-wc/testing';
+import { waitUntil as waitUntilBase } from '@open-wc/testing';
 import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
 import { PUBLIC_EVENT_NAMES } from '../../src/events.js';
 import type { SessionStats } from '../../src/server/call-types.js';
@@ -13,6 +13,15 @@ import './guards.js';
 export type { VoiceAgentElement };
 
 export { ENGINE, type Engine } from './engine.js';
+
+/**
+ * Polls until `predicate` holds, for effects that no event announces (the audio thread, the
+ * server's view). Ten seconds by default: a busy two-core machine with three engines is slow, and a
+ * condition that never comes true fails all the same.
+ */
+export function waitUntil(predicate: () => unknown | Promise<unknown>, message?: string, options: { interval?: number; timeout?: number } = {}): Promise<void> {
+  return waitUntilBase(predicate, message, { interval: 20, timeout: 10_000, ...options });
+}
 
 /** Loads a built bundle (registers <voice-agent>); `path` is a URL on the test server. */
 export async function loadBundle(path = '/dist/voice-agent.js'): Promise<void> {
@@ -84,7 +93,7 @@ export function installSpies(): Spies {
 
 /** Everything the element opened is closed: tracks ended, contexts closed, sockets closed. */
 export async function expectAllReleased(spies: Spies): Promise<void> {
-  await waitUntil(
+  await waitUntilBase(
     () =>
       spies.streams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')) &&
       spies.contexts.every((c) => c.state === 'closed') &&
@@ -178,7 +187,7 @@ export async function tapOutput(node: AudioNode): Promise<OutputTap> {
     read,
     async reach(frame) {
       let state = await read();
-      await waitUntil(async () => (state = await read()).reached >= frame, `the audio thread reaches frame ${frame}`, { interval: 20, timeout: 10_000 });
+      await waitUntilBase(async () => (state = await read()).reached >= frame, `the audio thread reaches frame ${frame}`, { interval: 20, timeout: 10_000 });
       return state;
     },
   };
