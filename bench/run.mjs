@@ -20,7 +20,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
 import { LocalAgent, createTokenHandler } from '../dist/server/index.js';
-import { findChrome } from '../test/support/chrome.mjs';
+import { chromiumWithMicrophone, findChrome } from '../test/support/chrome.mjs';
 import { ensureFixtures } from '../test/support/fixtures.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,16 +40,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await puppeteer.launch({
   executablePath: chrome,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--autoplay-policy=no-user-gesture-required',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${speechLoop}`,
-  ],
+  args: chromiumWithMicrophone(speechLoop),
 });
 
 try {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { findChrome } from './support/chrome.mjs';
+import { chromiumWithMicrophone, findChrome } from './support/chrome.mjs';
 import { ensureFixtures } from './support/fixtures.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,17 +31,7 @@ const origin = await new Promise((resolve, reject) => {
 const browser = await puppeteer.launch({
   executablePath: findChrome(),
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--autoplay-policy=no-user-gesture-required',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${speechLoop}%noloop`,
-    '--hide-scrollbars',
-  ],
+  args: [...chromiumWithMicrophone(speechLoop, { loop: false }), '--hide-scrollbars'],
 });
 
 const taken = [];

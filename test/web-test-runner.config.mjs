@@ -29,6 +29,7 @@ const GROUP_FILES = {
   'mic-refused': ['test/browser/mic-refused.test.ts'],
   'audio-blocked': ['test/browser/audio-blocked.test.ts'],
   mobile: ['test/browser/mobile.test.ts'],
+  keyboard: ['test/browser/keyboard.test.ts'],
 };
 const only = process.env.VA_FILES ? new Set(process.env.VA_FILES.split(',')) : undefined;
 const pick = (files) => (only ? files.filter((f) => only.has(f)) : files);

@@ -271,7 +271,9 @@ export const styles = css`
     color: var(--_muted-text);
     font-size: 0.875em;
   }
-  .icon-button {
+  /* Round, finger-sized icon buttons: close and send. */
+  .icon-button,
+  .send-button {
     display: grid;
     place-items: center;
     flex: none;
@@ -280,6 +282,8 @@ export const styles = css`
     padding: 0;
     border: none;
     border-radius: 50%;
+  }
+  .icon-button {
     background: transparent;
     color: var(--_muted-text);
   }
@@ -331,14 +335,6 @@ export const styles = css`
     opacity: 1;
   }
   .send-button {
-    display: grid;
-    place-items: center;
-    flex: none;
-    width: 2.75rem;
-    height: 2.75rem;
-    padding: 0;
-    border: none;
-    border-radius: 50%;
     background: var(--_accent);
     color: var(--_accent-contrast);
   }

@@ -12,6 +12,7 @@
  * - `audio-blocked`: the AudioContext can never start. Chromium and WebKit by their autoplay
  *   policies (the test starts without a user gesture); Firefox with no audio output device.
  * - `mobile` (Chromium only): a 390 × 844 touch viewport through Chromium's device emulation.
+ * - `keyboard`: real key presses, in a window no earlier test file has used (keys need its focus).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -151,14 +152,16 @@ function webkit(args, env) {
 export function engineSetup(engine, { speechWav, pulse }) {
   switch (engine) {
     case 'chromium':
+      const microphone = [
+        '--autoplay-policy=no-user-gesture-required',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${speechWav}`,
+      ];
       return {
-        browser: chromium([
-          '--autoplay-policy=no-user-gesture-required',
-          '--use-fake-ui-for-media-stream',
-          '--use-fake-device-for-media-stream',
-          `--use-file-for-fake-audio-capture=${speechWav}`,
-        ]),
+        browser: chromium(microphone),
         groups: {
+          keyboard: chromium(microphone),
           // No fake UI: the permission prompt is never answered "allow" → NotAllowedError.
           'mic-refused': chromium(['--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream']),
           'audio-blocked': chromium([
@@ -166,21 +169,14 @@ export function engineSetup(engine, { speechWav, pulse }) {
             '--use-fake-ui-for-media-stream',
             '--use-fake-device-for-media-stream',
           ]),
-          mobile: chromium(
-            [
-              '--autoplay-policy=no-user-gesture-required',
-              '--use-fake-ui-for-media-stream',
-              '--use-fake-device-for-media-stream',
-              `--use-file-for-fake-audio-capture=${speechWav}`,
-            ],
-            phonePage,
-          ),
+          mobile: chromium(microphone, phonePage),
         },
       };
     case 'firefox':
       return {
         browser: firefox({}, pulse),
         groups: {
+          keyboard: firefox({}, pulse),
           'mic-refused': firefox({ 'media.navigator.permission.disabled': false, 'permissions.default.microphone': 2 }, pulse),
           // No audio output device: the context never leaves `suspended`. Its fake device is the microphone.
           'audio-blocked': firefox({ 'media.navigator.streams.fake': true }, { PULSE_SERVER: NO_PULSE }),
@@ -190,6 +186,7 @@ export function engineSetup(engine, { speechWav, pulse }) {
       return {
         browser: webkit(['--autoplay-policy=allow'], pulse),
         groups: {
+          keyboard: webkit(['--autoplay-policy=allow'], pulse),
           // No sound server: no capture device at all.
           'mic-refused': webkit(['--autoplay-policy=allow'], { PULSE_SERVER: NO_PULSE }),
           'audio-blocked': webkit(['--autoplay-policy=deny'], pulse),
