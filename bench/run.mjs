@@ -291,7 +291,7 @@ async function measureBargeIn(runs) {
     await engine.start(24000);
     engine.enqueue(tone.slice());
     while (engine.outputLevel < 0.1) await new Promise((resolve) => setTimeout(resolve, 5));
-    const port = engine.playback.port;
+    const port = engine._playback.port;
     const cleared = new Promise((resolve) =>
       port.addEventListener('message', (event) => event.data.type === 'cleared' && resolve(performance.now())),
     );

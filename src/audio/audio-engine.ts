@@ -390,7 +390,7 @@ function microphoneBlocked(): VoiceAgentError | undefined {
   return undefined;
 }
 
-/** Chromium tells through `document.permissionsPolicy` (or the older `featurePolicy`); others cannot tell. */
+/** Chromium tells through `document.featurePolicy` (`permissionsPolicy` is its future name); the others cannot tell. */
 function frameWithholdsMicrophone(): boolean {
   const { permissionsPolicy, featurePolicy } = document as PolicyDocument;
   const policy = permissionsPolicy ?? featurePolicy;

@@ -92,7 +92,6 @@ export const styles = css`
   }
   button {
     cursor: pointer;
-    -webkit-tap-highlight-color: transparent;
   }
   button:disabled {
     cursor: default;
@@ -138,10 +137,6 @@ export const styles = css`
     background: var(--_accent);
     color: var(--_accent-contrast);
     box-shadow: var(--_shadow);
-    transition: transform 120ms ease;
-  }
-  .launcher:hover {
-    transform: scale(1.05);
   }
   .launcher .icon {
     width: 45%;
@@ -396,9 +391,7 @@ export const styles = css`
     white-space: nowrap;
   }
   @media (prefers-reduced-motion: reduce) {
-    .launcher,
     .launcher.live::after {
-      transition: none;
       animation: none;
     }
   }

@@ -26,6 +26,7 @@ const CEILING_DB = -12;
 export class VisualizerController implements ReactiveController {
   private _frame = 0;
   private _level = 0;
+  private _painted = -1;
   private _motion?: MediaQueryList;
 
   constructor(private readonly _host: LevelSource) {
@@ -75,13 +76,15 @@ export class VisualizerController implements ReactiveController {
     const target = Math.min(1, Math.max(0, (db - FLOOR_DB) / (CEILING_DB - FLOOR_DB)));
     // Fast attack, slow release: speech looks lively without flicker.
     this._level += (target - this._level) * (target > this._level ? 0.5 : 0.12);
-    this._paint();
+    // Repaint only for a change the eye can see: a still level costs no style work.
+    if (Math.abs(this._level - this._painted) >= 0.02) this._paint();
     this._frame = requestAnimationFrame(this._tick);
   };
 
   private _paint(): void {
     const target = this._host.renderRoot.querySelector<HTMLElement>('.visualizer');
-    target?.style.setProperty('--_level', this._level.toFixed(3));
+    this._painted = this._level;
+    target?.style.setProperty('--_level', this._level.toFixed(2));
   }
 }
 
@@ -116,7 +119,6 @@ export const visualizerStyles = css`
     border-radius: 3px;
     background: currentColor;
     transform: scaleY(calc(0.12 + var(--_level, 0) * var(--_gain, 0.8)));
-    transition: transform 60ms linear;
   }
   .bar:nth-child(1),
   .bar:nth-child(5) {
@@ -130,9 +132,6 @@ export const visualizerStyles = css`
     --_gain: 0.88;
   }
   @media (prefers-reduced-motion: reduce) {
-    .bar {
-      transition: none;
-    }
     /* Calm and still: a call in progress shows as a steady, medium shape. */
     .visualizer.listening .bar,
     .visualizer.speaking .bar {
