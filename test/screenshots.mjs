@@ -65,19 +65,21 @@ async function shot(tab, name, clip) {
 }
 
 const el = (id) => `document.querySelector('#${id}')`;
+/** As after a pointer click: show() focuses the panel once rendered, and a pointer user sees no ring. */
+const unfocus = (tab) => tab.evaluate(`${el('floating')}.updateComplete.then(() => ${el('floating')}.shadowRoot.activeElement?.blur())`);
 const waitFor = (tab, expression, timeout = 15_000) => tab.waitForFunction(expression, { timeout });
 
 async function floating(theme) {
   const tab = await page(theme);
   const corner = { x: 1100 - 440, y: 780 - 720, width: 440, height: 720 };
   await shot(tab, `floating-closed-${theme}`);
-  // Opened as by a pointer: show() focuses the panel, and a pointer user sees no focus ring.
-  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.shadowRoot.activeElement?.blur()`);
+  await tab.evaluate(`${el('floating')}.show()`);
+  await unfocus(tab);
   await shot(tab, `floating-open-idle-${theme}`, corner);
 
   await tab.evaluate('window.holdMicrophone = true; window.holdToken = true');
   await tab.evaluate(`void ${el('floating')}.start()`);
-  await tab.evaluate(`${el('floating')}.shadowRoot.activeElement?.blur()`);
+  await unfocus(tab);
   await waitFor(tab, `${el('floating')}.shadowRoot.querySelector('[part~="hint"]')`);
   await shot(tab, `floating-open-microphone-${theme}`, corner);
   await tab.evaluate('window.holdMicrophone = false; window.release_microphone()');
@@ -94,7 +96,8 @@ async function floating(theme) {
   await shot(tab, `floating-open-muted-${theme}`, corner);
   await tab.evaluate(`${el('floating')}.hide()`);
   await shot(tab, `floating-closed-in-call-${theme}`, corner);
-  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.muted = false; ${el('floating')}.shadowRoot.activeElement?.blur()`);
+  await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.muted = false`);
+  await unfocus(tab);
   await tab.evaluate(`void ${el('floating')}.stop()`);
   await waitFor(tab, `${el('floating')}.status === 'disconnected'`);
   await shot(tab, `floating-open-ended-${theme}`, corner);

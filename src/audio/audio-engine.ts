@@ -201,6 +201,7 @@ export class AudioEngine {
     const timeoutMs = this._options.startTimeoutMs ?? 4000;
     const { context } = this;
     let onStateChange: (() => void) | undefined;
+    let onAbort: (() => void) | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const running = new Promise<void>((resolve) => {
       onStateChange = () => {
@@ -219,7 +220,8 @@ export class AudioEngine {
           ),
         );
       }, timeoutMs);
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       await Promise.race([Promise.all([this._modules, running]), failed]);
@@ -228,6 +230,7 @@ export class AudioEngine {
     } finally {
       clearTimeout(timer);
       context.removeEventListener('statechange', onStateChange!);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
-import { ENGINE, expectAllReleased, installSpies, loadBundle, nextEvent, type VoiceAgentElement, waitUntil } from '../support/harness.js';
+import { ENGINE, expectAllReleased, frames, installSpies, loadBundle, nextEvent, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();
@@ -180,7 +180,7 @@ describe('isolation from the host page', () => {
   it('renders the closed launcher without a network request', async () => {
     const before = performance.getEntriesByType('resource').length;
     const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-name="Ada"></voice-agent>`);
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    await frames();
     expect(el.shadowRoot!.querySelector('[part~="launcher"]') === null).to.equal(false);
     expect(performance.getEntriesByType('resource').slice(before).map((e) => e.name)).to.deep.equal([]);
   });

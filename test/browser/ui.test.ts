@@ -6,7 +6,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
-import { ENGINE, expectAllReleased, installSpies, loadBundle, nextEvent, part, parts, recordEvents, type VoiceAgentElement, waitUntil } from '../support/harness.js';
+import { ENGINE, expectAllReleased, frames, installSpies, loadBundle, nextEvent, part, parts, recordEvents, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
 await loadBundle();
@@ -283,7 +283,7 @@ if (ENGINE === 'chromium') {
       // A steady middle shape: 0.12 + 0.5 × the first bar's gain of 0.45.
       expect(getComputedStyle(bar).transform).to.equal('matrix(1, 0, 0, 0.345, 0, 0)');
       const height = bar.getBoundingClientRect().height;
-      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await frames();
       expect(bar.getBoundingClientRect().height).to.equal(height);
     });
   });

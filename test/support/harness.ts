@@ -140,8 +140,10 @@ export function serverCommand<T>(command: string, payload?: unknown): Promise<T>
   return executeServerCommand(command, payload) as Promise<T>;
 }
 
-/** Resolves on the next animation frame. */
-export const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+/** Resolves after `count` animation frames: the page has rendered what was just changed. */
+export async function frames(count = 2): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
+}
 
 export interface TapState {
   /** [start, end) context frames where the output was louder than −60 dBFS, oldest first. */
