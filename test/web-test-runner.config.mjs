@@ -57,5 +57,5 @@ export default {
   testsFinishTimeout: 240_000,
   browserStartTimeout: 60_000,
   filterBrowserLogs: ({ args }) => !args.some((a) => typeof a === 'string' && a.includes('Lit is in dev mode')),
-  reporters: [defaultReporter(), summaryReporter({ outFile: `${root}test/.generated/browser-results-${engine}.json`, engine })],
+  reporters: [defaultReporter(), summaryReporter({ outFile: `${root}test/.generated/browser-results-${engine}-${process.env.VA_TEST_PORT ?? 8129}.json`, engine })],
 };

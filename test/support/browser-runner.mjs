@@ -17,7 +17,7 @@ export async function runBrowserTests({ root, engines, files }) {
   const generated = `${root}test/.generated`;
   const { speechLoop } = await ensureFixtures(root);
   const needsPulse = engines.some((e) => e !== 'chromium');
-  const pulse = needsPulse ? await startPulse({ dir: `${generated}/pulse`, microphoneWav: speechLoop }) : undefined;
+  const pulse = needsPulse ? await startPulse({ dir: `${generated}/pulse-${process.env.VA_TEST_PORT ?? 8129}`, microphoneWav: speechLoop }) : undefined;
   const results = [];
   try {
     for (const engine of engines) {
@@ -58,7 +58,7 @@ function count(files, error) {
 }
 
 function runEngine({ root, engine, env, files }) {
-  const resultsFile = `${root}test/.generated/browser-results-${engine}.json`;
+  const resultsFile = `${root}test/.generated/browser-results-${engine}-${process.env.VA_TEST_PORT ?? 8129}.json`;
   rmSync(resultsFile, { force: true });
   return new Promise((resolve) => {
     const child = spawn(`${root}node_modules/.bin/wtr`, ['--config', 'test/web-test-runner.config.mjs'], {

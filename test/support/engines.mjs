@@ -139,7 +139,8 @@ function firefox(prefs, env) {
 }
 
 const WEBKIT_ARGS = ['--automation', '--enable-media-stream=true', '--enable-mock-capture-devices=false', '--enable-webaudio=true'];
-let webkitPort = 4444;
+/** WebKitWebDriver ports: one per browser group, apart for runs on another VA_TEST_PORT. */
+let webkitPort = 4444 + (Number(process.env.VA_TEST_PORT ?? 8129) % 100) * 10;
 
 function webkit(args, env) {
   return webkitLauncher({ args: [...WEBKIT_ARGS, ...args], env, port: webkitPort++ });
