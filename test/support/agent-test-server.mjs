@@ -2,7 +2,7 @@
  * The server side of the browser tests, all on 127.0.0.1 and all real: the local agent (built
  * dist/server), the token handler in front of it at /api/voice-token, token endpoints that fail in
  * each way a site's endpoint can fail, the fault-injecting socket server, and `/single/`, which
- * serves the bundle without the worklet files beside it.
+ * serves the bundles without the worklet files beside them.
  *
  * Tests reach the server state through wtr server commands (`executeServerCommand`).
  */
@@ -23,6 +23,11 @@ const state = {
   /** Requests made under /single/, with their status. */ singleRequests: [],
   /** Token requests per `probe` query value, so each test counts only its own. */
   tokenRequests: new Map(),
+  /**
+   * Extra local agents, one per session rate, started on demand (`rate-agent-start`), each with its
+   * token endpoint at /api/rate-token/<rate>: sample rate → { agent, tokenHandler }.
+   */
+  rateAgents: new Map(),
 };
 
 export function agentTestServer() {
@@ -42,6 +47,7 @@ export function agentTestServer() {
     async serverStop() {
       await state.agent?.close();
       await state.fault?.close();
+      await Promise.all([...state.rateAgents.keys()].map(stopRateAgent));
     },
     executeCommand({ command, payload }) {
       switch (command) {
@@ -55,6 +61,12 @@ export function agentTestServer() {
           return [...state.singleRequests];
         case 'token-requests':
           return state.tokenRequests.get(payload.probe) ?? 0;
+        case 'rate-agent-start':
+          return startRateAgent(payload.sampleRate);
+        case 'rate-agent-session':
+          return state.rateAgents.get(payload.sampleRate)?.agent.sessions.find((s) => s.sessionId === payload.sessionId) ?? null;
+        case 'rate-agent-stop':
+          return stopRateAgent(payload.sampleRate).then(() => true);
         default:
           return undefined;
       }
@@ -77,10 +89,21 @@ export async function agentTestRoutes(ctx, next) {
   if (path.startsWith('/api/token/')) {
     return failingTokenEndpoint(ctx, path.slice('/api/token/'.length));
   }
+  if (path.startsWith('/api/rate-token/')) {
+    const rateAgent = state.rateAgents.get(Number(path.slice('/api/rate-token/'.length)));
+    if (!rateAgent) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.respond = false;
+    await rateAgent.tokenHandler(ctx.req, ctx.res);
+    return;
+  }
   if (path.startsWith('/single/')) {
-    if (path === '/single/voice-agent.js') {
+    const file = { '/single/voice-agent.js': 'voice-agent.js', '/single/voice-agent.standalone.js': 'voice-agent.standalone.js' }[path];
+    if (file) {
       ctx.type = 'text/javascript';
-      ctx.body = await readFile(`${root}dist/voice-agent.js`, 'utf8');
+      ctx.body = await readFile(`${root}dist/${file}`, 'utf8');
     } else {
       ctx.status = 404;
     }
@@ -140,4 +163,30 @@ async function closedPort() {
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * Starts (once) a local agent whose sessions run at `sampleRate`, and its token endpoint. It has no
+ * greeting and speaks in silence, so all it sends back is the user's own audio (its echo of each
+ * turn), unchanged at the session rate. Answers the token endpoint's path.
+ */
+async function startRateAgent(sampleRate) {
+  if (!state.rateAgents.has(sampleRate)) {
+    const silent = () => ({ pcm: new Int16Array(0), words: [], durationMs: 0 });
+    const agent = await LocalAgent.start({ host: '127.0.0.1', port: 0, sampleRate, greeting: '', speak: silent });
+    const tokenHandler = createTokenHandler({
+      apiKey: 'sk_local_dev',
+      baseUrl: agent.restBaseUrl,
+      connectUrl: agent.connectUrl,
+      allowedOrigins: [`http://127.0.0.1:${PORT}`, `http://localhost:${PORT}`],
+    });
+    state.rateAgents.set(sampleRate, { agent, tokenHandler });
+  }
+  return { tokenEndpoint: `/api/rate-token/${sampleRate}` };
+}
+
+async function stopRateAgent(sampleRate) {
+  const rateAgent = state.rateAgents.get(sampleRate);
+  state.rateAgents.delete(sampleRate);
+  await rateAgent?.agent.close();
 }

@@ -194,3 +194,99 @@ export async function tapOutput(node: AudioNode): Promise<OutputTap> {
     },
   };
 }
+
+export interface OutputRecording {
+  /** The context frame of the first recorded sample. */
+  start: number;
+  samples: Float32Array;
+}
+
+/**
+ * Records `length` samples of `node`'s output on the audio thread (test/support/output-recorder.js),
+ * starting `skip` frames after its first sample louder than `threshold`: steady output, measured
+ * without depending on how long the player buffers before it starts. Resolves once the recorder
+ * listens; its `recording` resolves once it has the samples.
+ */
+export async function recordOutput(
+  node: AudioNode,
+  { length, skip, threshold = 0.01 }: { length: number; skip: number; threshold?: number },
+): Promise<{ recording: Promise<OutputRecording> }> {
+  const context = node.context as AudioContext;
+  await context.audioWorklet.addModule('/test/support/output-recorder.js');
+  const recorder = new AudioWorkletNode(context, 'test-output-recorder', {
+    numberOfInputs: 1,
+    numberOfOutputs: 0,
+    processorOptions: { length, skip, threshold },
+  });
+  const recording = new Promise<OutputRecording>((resolve) => {
+    recorder.port.onmessage = ({ data }: MessageEvent<OutputRecording>) => {
+      try {
+        node.disconnect(recorder);
+      } catch {
+        // Disconnected already: its engine closed first (a test that failed before it waited for this).
+      }
+      resolve(data);
+    };
+  });
+  node.connect(recorder);
+  return { recording };
+}
+
+/** Every sample a node fed a {@link recordStream} recorder, as it arrived. */
+export interface StreamRecording {
+  /** Connect what is to be recorded to this node. */
+  readonly node: AudioWorkletNode;
+  /** The context frame of the first recorded sample (-1 before any). */
+  readonly start: number;
+  /** Samples recorded so far, per channel. */
+  readonly length: number;
+  /** Channel `index` (0 or 1), zeros where the input had fewer channels. */
+  channel(index: number): Float32Array;
+  /** The mono downmix a one-channel input of the node makes of it: (L + R) / 2 for stereo, zeros where it had no channels. */
+  mono(): Float32Array;
+}
+
+/**
+ * Records what is connected to the returned node, every quantum and each channel (mono or stereo) as
+ * it came, from the first quantum it processes, for as long as the context runs
+ * (test/support/stream-recorder.js). The page has it in batches of about 20 ms.
+ */
+export async function recordStream(context: BaseAudioContext): Promise<StreamRecording> {
+  await context.audioWorklet.addModule('/test/support/stream-recorder.js');
+  const batch = Math.ceil((context.sampleRate * 0.02) / 128);
+  const node = new AudioWorkletNode(context, 'test-stream-recorder', { numberOfInputs: 1, numberOfOutputs: 0, channelCountMode: 'max', processorOptions: { batch } });
+  let buffers = [new Float32Array(1 << 16), new Float32Array(1 << 16), new Float32Array(1 << 16)];
+  let length = 0;
+  let start = -1;
+  node.port.onmessage = ({ data: { frame, quanta } }: MessageEvent<{ frame: number; quanta: Float32Array[][] }>) => {
+    if (start < 0) start = frame;
+    for (const channels of quanta) {
+      const n = channels[0]?.length ?? 128;
+      if (length + n > buffers[0].length) {
+        buffers = buffers.map((old) => {
+          const grown = new Float32Array(2 * old.length);
+          grown.set(old);
+          return grown;
+        });
+      }
+      const [left, right, mono] = buffers;
+      if (channels.length > 0) {
+        left.set(channels[0], length);
+        right.set(channels[1] ?? channels[0], length);
+        for (let i = 0; i < n; i++) mono[length + i] = channels.length === 1 ? channels[0][i] : (channels[0][i] + channels[1][i]) / 2;
+      }
+      length += n;
+    }
+  };
+  return {
+    node,
+    get start() {
+      return start;
+    },
+    get length() {
+      return length;
+    },
+    channel: (index) => buffers[index].subarray(0, length),
+    mono: () => buffers[2].subarray(0, length),
+  };
+}

@@ -2,14 +2,21 @@
  * Streaming band-limited resampler for any pair of rates: Kaiser-windowed sinc interpolation,
  * with the kernel tabulated at `PHASES` points per input sample and linearly interpolated between them.
  *
- * The low-pass cutoff sits just under the lower of the two Nyquist frequencies, so downsampling does
- * not alias and upsampling does not image. Latency is `halfWidth` input samples (under 1.1 ms at any
- * rate). `process()` allocates nothing: it is safe inside an AudioWorklet's `process()`.
+ * The low-pass filter's transition band lies wholly below the lower of the two Nyquist frequencies:
+ * flat to 80 % of it (±0.05 dB), −0.1 dB at 83 %, −6 dB at 90 %, more than 60 dB down from 99 % on
+ * and about 80 dB at and beyond it (the Kaiser window's sidelobes). So downsampling does not alias,
+ * not even a tone just above the new Nyquist frequency, and upsampling does not image.
+ *
+ * Latency is `halfWidth` input samples, 26.7 / (lower rate) seconds: 1.1 ms when the lower rate is
+ * 24 kHz, 3.3 ms at 8 kHz. `process()` allocates nothing: it is safe inside an AudioWorklet's `process()`.
  */
 const PHASES = 256;
-const ZERO_CROSSINGS = 12;
+/** Kernel half-width in zero crossings of the sinc: sets the transition band's width (16 % of the lower Nyquist frequency). */
+const ZERO_CROSSINGS = 24;
+/** Window shape: about 80 dB of stopband attenuation. */
 const KAISER_BETA = 8;
-const ROLLOFF = 0.92;
+/** The −6 dB cutoff, as a fraction of the lower Nyquist frequency: half the transition band below it, half above. */
+const ROLLOFF = 0.9;
 const BLOCK = 256;
 
 export class Resampler {
