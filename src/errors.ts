@@ -9,6 +9,11 @@ export type VoiceAgentErrorCode =
   | 'mic-denied'
   /** No microphone could be opened (none present, in use elsewhere, an insecure page), or it stopped during the call. */
   | 'mic-unavailable'
+  /**
+   * The chosen microphone or speaker went away, or could not be used when the call started: the call
+   * goes on with the default device. Never fatal.
+   */
+  | 'device-lost'
   /** The AudioContext or its worklets could not start. */
   | 'audio-failed'
   /** The page's token endpoint failed, timed out, or answered something unusable. */
@@ -27,9 +32,11 @@ export type VoiceAgentErrorCode =
 /**
  * Why, where one code has several causes that call for different advice to the user:
  * `frame-policy` (an embedding iframe without `allow="microphone"`), `insecure-context` (not https),
- * `no-device` (no microphone at all), `ended` (the microphone stopped during the call).
+ * `no-device` (no microphone at all), `ended` (the microphone stopped during the call);
+ * for `device-lost`, which device: `microphone` or `speaker`; for `audio-failed`, `worklets` (the
+ * worklet files could not be loaded: the site's setup, not the visitor's device).
  */
-export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended';
+export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended' | 'microphone' | 'speaker' | 'worklets';
 
 export interface VoiceAgentErrorOptions {
   fatal?: boolean;

@@ -88,6 +88,20 @@ export class VaCloseEvent extends CustomEvent<Record<string, never>> {
   }
 }
 
+export interface DeviceChangeDetail {
+  /** `input` (the microphone) or `output` (the speaker). */
+  kind: 'input' | 'output';
+  /** The device now chosen; `''` for the system default. */
+  deviceId: string;
+}
+/** The chosen microphone or speaker changed: picked in the menu, set by the page, or back to the default after it went away. */
+export class VaDeviceChangeEvent extends CustomEvent<DeviceChangeDetail> {
+  static readonly eventName = 'va-device-change';
+  constructor(detail: DeviceChangeDetail) {
+    super(VaDeviceChangeEvent.eventName, { ...PUBLISHED, detail });
+  }
+}
+
 export const PUBLIC_EVENT_NAMES = [
   VaBeforeConnectEvent.eventName,
   VaStatusChangeEvent.eventName,
@@ -97,6 +111,7 @@ export const PUBLIC_EVENT_NAMES = [
   VaDisconnectEvent.eventName,
   VaOpenEvent.eventName,
   VaCloseEvent.eventName,
+  VaDeviceChangeEvent.eventName,
 ] as const;
 
 declare global {
@@ -109,5 +124,6 @@ declare global {
     'va-disconnect': VaDisconnectEvent;
     'va-open': VaOpenEvent;
     'va-close': VaCloseEvent;
+    'va-device-change': VaDeviceChangeEvent;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { floatToPcm16, rms } from './lib/pcm16.js';
 import { Resampler } from './lib/resampler.js';
+import { LoadMeter } from './lib/load-meter.js';
 import { assertNever } from './lib/assert-never.js';
 import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureOptions, type CaptureOutput } from './messages.js';
 
@@ -16,6 +17,7 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
   private readonly _mono = new Float32Array(QUANTUM);
   private readonly _resampled: Float32Array;
   private readonly _frame: Float32Array;
+  private readonly _load = new LoadMeter();
 
   constructor(options: { processorOptions: CaptureOptions }) {
     super();
@@ -28,6 +30,7 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
   }
 
   process(inputs: Float32Array[][]): boolean {
+    this._load.begin();
     const channels = inputs[0];
     const { _mono: mono } = this;
     let length = QUANTUM;
@@ -54,6 +57,7 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
       this._frame[this._filled++] = this._resampled[i];
       if (this._filled === this._frame.length) this._flush();
     }
+    this._load.end();
     return true;
   }
 
@@ -71,8 +75,11 @@ class CaptureProcessor extends AudioWorkletProcessor implements AudioWorkletProc
       case 'mute':
         this._muted = command.muted;
         break;
+      case 'stats':
+        this.port.postMessage({ type: 'stats', ...this._load.read() } satisfies CaptureOutput);
+        break;
       default:
-        assertNever(command.type);
+        assertNever(command);
     }
   }
 }

@@ -8,8 +8,10 @@ import {
   type PlaybackCommand,
   type PlaybackOptions,
   type PlaybackOutput,
+  type WorkletLoad,
 } from '../../worklets/messages.js';
-import { rms } from '../../worklets/lib/pcm16.js';
+import { isMissing, openInput, outputSelectable, setSink, watchDevices } from './devices.js';
+import { playbackRoute, type PlaybackMode, type PlaybackRoute } from './playback-route.js';
 import { WORKLET_NAMES, getDefaultWorkletSources, loadWorklet, type WorkletRoute, type WorkletSources } from './worklet-loader.js';
 
 export interface AudioEngineOptions {
@@ -19,8 +21,12 @@ export interface AudioEngineOptions {
   contextSampleRate?: number;
   /** Capture frame length (default 20 ms). */
   frameMs?: number;
-  /** Agent audio held back before playback starts (default 60 ms). */
+  /** The jitter buffer's floor: agent audio held back before a reply starts (default 40 ms). */
   prebufferMs?: number;
+  /** The most the adaptive jitter buffer grows to after late audio (default 400 ms). */
+  maxBufferMs?: number;
+  /** False: always hold back exactly `prebufferMs` (a fixed prebuffer) instead of adapting. */
+  adaptiveBuffer?: boolean;
   /** Ring size of the player (default 30 s: servers may send a whole reply faster than realtime). */
   playbackCapacitySeconds?: number;
   muted?: boolean;
@@ -31,18 +37,41 @@ export interface AudioEngineOptions {
   startTimeoutMs?: number;
   /** Injected for hosts without `navigator.mediaDevices` and for tests. */
   getUserMedia?: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+  /** The microphone's `deviceId`; empty for the system default. If it cannot be used, the default is, and `onDeviceLost` says so. */
+  inputDeviceId?: string;
+  /** The speaker's `deviceId`, where the context can choose its output (`setSinkId`); likewise. */
+  outputDeviceId?: string;
+  /** Where agent audio plays: `auto` (the default), `direct` or `echo-safe` (see {@link PlaybackMode}). */
+  playback?: PlaybackMode;
 }
 
 /** What the player reports, for diagnostics and benchmarks. */
 export interface PlaybackStats {
   playing: boolean;
+  /** Times the queue ran dry inside a reply and more of it came later. */
   underruns: number;
+  /** What the jitter buffer waits for before it starts a reply, in ms, as of the last playing edge. */
+  targetMs: number;
   /** Samples dropped by barge-ins so far. */
   clearedSamples: number;
   /** Context frame at which the last barge-in took effect on the audio thread (-1 before any). */
   lastClearFrame: number;
   /** Samples dropped because the ring was full. */
   overflowSamples: number;
+}
+
+/** Edges of what is audible, and what each agent reply actually played. */
+export type PlaybackEvent =
+  | { type: 'playing'; playing: boolean }
+  /** A reply ended: played out, or cut short by `interrupt()` after `playedMs` of it was heard. */
+  | { type: 'reply'; playedMs: number; interrupted: boolean };
+
+/** Figures from the worklets' own clocks and the player's buffer, since the last read. */
+export interface AudioLoad {
+  capture?: WorkletLoad;
+  playback?: WorkletLoad & { underruns: number; targetMs: number; meanBufferedMs: number };
+  /** One render quantum, in ms, at this context's rate. */
+  quantumMs: number;
 }
 
 type FrameListener = (pcm: Int16Array) => void;
@@ -83,24 +112,46 @@ export class AudioEngine {
   private _source?: MediaStreamAudioSourceNode;
   private _capture?: AudioWorkletNode;
   private _playback?: AudioWorkletNode;
-  private _inputMeter?: AnalyserNode;
-  private _outputMeter?: AnalyserNode;
-  private _meterBuffer?: Float32Array<ArrayBuffer>;
-  private _pendingAudio: Int16Array[] = [];
+  private _route?: Promise<PlaybackRoute>;
+  /** Player commands sent before the player exists (audio that came with `session.created`). */
+  private _pending: PlaybackCommand[] = [];
   private readonly _frameListeners = new Set<FrameListener>();
   private readonly _microphoneLostListeners = new Set<() => void>();
+  private readonly _playbackListeners = new Set<(event: PlaybackEvent) => void>();
+  private readonly _suspendListeners = new Set<(suspended: boolean) => void>();
+  private readonly _marks = new Map<number, () => void>();
+  private _nextMark = 0;
+  private _loadReplies: ((load: AudioLoad) => void)[] = [];
+  private _load?: AudioLoad;
+  private _inputLevel = 0;
+  private _outputLevel = 0;
   private _muted: boolean;
+  /** The chosen microphone and speaker (`''`: the default). */
+  private _inputId: string;
+  private _outputId = '';
+  /** Counts microphone requests: only the latest one's stream is used. */
+  private _inputTurn = 0;
+  /** The first microphone request, while it is under way. */
+  private _opening?: Promise<unknown>;
+  private readonly _deviceLostListeners = new Set<(error: VoiceAgentError) => void>();
+  private readonly _unwatchDevices: () => void;
+  private _started = false;
+  private _suspended = false;
   private _closed = false;
-  private readonly _stats: PlaybackStats = { playing: false, underruns: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
+  private readonly _stats: PlaybackStats = { playing: false, underruns: 0, targetMs: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
 
   private constructor(context: AudioContext, options: AudioEngineOptions) {
     this.context = context;
     this._options = options;
     this._muted = options.muted ?? false;
+    this._inputId = options.inputDeviceId ?? '';
+    void this.setOutputDevice(options.outputDeviceId ?? '');
+    this._unwatchDevices = watchDevices(this._handleDeviceChange);
     // Inside the gesture: iOS and Safari only let a context start from one.
     void context.resume().catch(() => {});
     // Outside one (a programmatic start), the next click or key press resumes it instead.
-    if (navigator.userActivation && !navigator.userActivation.isActive) this._resumeOnNextGesture();
+    if (navigator.userActivation && !navigator.userActivation.isActive) this._watchForResume(true);
+    context.addEventListener('statechange', this._handleStateChange);
     // Start fetching the worklets now; they are needed only once the session starts.
     const sources = options.worklets ?? getDefaultWorkletSources();
     this._modules = Promise.all(WORKLET_NAMES.map((name) => loadWorklet(context, name, sources)));
@@ -119,44 +170,72 @@ export class AudioEngine {
   async openMicrophone(signal?: AbortSignal): Promise<void> {
     const blocked = microphoneBlocked();
     if (blocked) throw blocked;
-    const getUserMedia =
-      this._options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
-    if (!getUserMedia) {
-      throw new VoiceAgentError('mic-unavailable', 'This browser offers no microphone API (navigator.mediaDevices is missing).');
-    }
-    let stream: MediaStream;
-    try {
-      stream = await getUserMedia({ audio: MIC_CONSTRAINTS, video: false });
-    } catch (error) {
-      throw microphoneError(error);
-    }
+    const opening = this._openInput();
+    this._opening = opening.catch(() => {});
+    const stream = await opening;
     if (this._closed || signal?.aborted) {
       stopTracks(stream);
       signal?.throwIfAborted();
       throw new VoiceAgentError('audio-failed', 'The audio engine was closed while the microphone opened.');
     }
-    this._stream = stream;
-    for (const track of stream.getAudioTracks()) {
-      track.enabled = !this._muted;
-      // Fired when the device goes away or access is withdrawn (never for our own stop()). Firefox
-      // hands some `ended` events only to `onended`, so both routes lead to the one handler.
-      track.addEventListener('ended', this._handleTrackEnded);
-      track.onended = this._handleTrackEnded;
-    }
+    this._useStream(stream);
+  }
+
+  /**
+   * Switches the microphone (`''`: the default), during a call too: the new device's stream feeds the
+   * same capture node and the previous one stops. If it cannot be used, the default is, and
+   * `onDeviceLost` says so; rejects (keeping the current microphone) only if no microphone opens.
+   */
+  async setInputDevice(id: string): Promise<void> {
+    if (id === this._inputId) return;
+    this._inputId = id;
+    const turn = ++this._inputTurn;
+    await this._opening;
+    if (this._stream && turn === this._inputTurn) this._adopt(await this._openInput(), turn);
+  }
+
+  /**
+   * Plays on the output device `id` (`''`: the default) where the context can choose one (Chromium);
+   * elsewhere it does nothing. If the device cannot be used, the default is, and `onDeviceLost` says so.
+   */
+  async setOutputDevice(id: string): Promise<void> {
+    if (id === this._outputId || !outputSelectable()) return;
+    this._outputId = id;
+    await this._sink();
+  }
+
+  /** Points the context, and the playback route once there is one (its `<audio>` element), at the chosen speaker. */
+  private async _sink(): Promise<void> {
+    const id = this._outputId;
+    await setSink([this.context, await this._route], id).catch(() => {
+      if (id && id === this._outputId && !this._closed) this._outputGone();
+    });
+  }
+
+  /** Told (with a non-fatal `device-lost`) when the chosen microphone or speaker is replaced by the default. */
+  onDeviceLost(listener: (error: VoiceAgentError) => void): () => void {
+    this._deviceLostListeners.add(listener);
+    return () => this._deviceLostListeners.delete(listener);
   }
 
   /** Builds the audio graph for a session at `sampleRate` (the rate on the wire, both ways). */
   async start(sampleRate: number, signal?: AbortSignal): Promise<void> {
+    const { context } = this;
+    const route = (this._route ??= playbackRoute(context, this._options.playback));
     await this._whenReady(signal);
+    const { input } = await route;
+    if (this._outputId) void this._sink();
     signal?.throwIfAborted();
     if (this._closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
-    const { context } = this;
     const frameMs = this._options.frameMs ?? 20;
     try {
+      const { prebufferMs = 40, maxBufferMs = 400, adaptiveBuffer = true, playbackCapacitySeconds = 30 } = this._options;
       const playbackOptions: PlaybackOptions = {
         sourceRate: sampleRate,
-        prebufferMs: this._options.prebufferMs ?? 60,
-        capacitySeconds: this._options.playbackCapacitySeconds ?? 30,
+        prebufferMs,
+        maxBufferMs,
+        adaptive: adaptiveBuffer,
+        capacitySeconds: playbackCapacitySeconds,
       };
       this._playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
         numberOfInputs: 0,
@@ -165,9 +244,7 @@ export class AudioEngine {
         processorOptions: playbackOptions,
       });
       this._playback.port.onmessage = (event: MessageEvent<PlaybackOutput>) => this._handlePlayback(event.data);
-      this._outputMeter = new AnalyserNode(context, { fftSize: 1024 });
-      this._playback.connect(this._outputMeter);
-      this._playback.connect(context.destination);
+      this._playback.connect(input);
 
       if (this._stream) {
         const captureOptions: CaptureOptions = {
@@ -183,17 +260,16 @@ export class AudioEngine {
           channelCountMode: 'explicit',
           processorOptions: captureOptions,
         });
-        this._capture.port.onmessage = (event: MessageEvent<CaptureOutput>) => this._handleFrame(event.data);
-        this._inputMeter = new AnalyserNode(context, { fftSize: 1024 });
+        this._capture.port.onmessage = (event: MessageEvent<CaptureOutput>) => this._handleCapture(event.data);
         this._source.connect(this._capture);
-        this._source.connect(this._inputMeter);
       }
     } catch (cause) {
       throw new VoiceAgentError('audio-failed', 'The audio graph could not be built.', { cause });
     }
-    const queued = this._pendingAudio;
-    this._pendingAudio = [];
-    for (const pcm of queued) this.enqueue(pcm);
+    this._started = true;
+    const queued = this._pending;
+    this._pending = [];
+    for (const command of queued) this._postPlayback(command);
   }
 
   /** The worklets are loaded and the context runs, within `startTimeoutMs`; else `audio-failed`. */
@@ -248,20 +324,64 @@ export class AudioEngine {
 
   /** Queues agent audio (mono PCM16 at the session rate) for gapless playback. */
   enqueue(pcm: Int16Array): void {
-    if (this._closed || pcm.length === 0) return;
-    if (!this._playback) {
-      this._pendingAudio.push(pcm);
-      return;
-    }
+    if (pcm.length === 0) return;
     // Copy only when the array is a view on a larger buffer; otherwise transfer the buffer itself.
     const buffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer;
-    this._postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer }, [buffer as ArrayBuffer]);
+    this._postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer });
+  }
+
+  /** The current reply's audio is complete: the player plays out what it holds without waiting for more. */
+  endReply(): void {
+    this._postPlayback({ type: 'end' });
+  }
+
+  /** Calls `reached` once everything enqueued so far has been heard. Dropped by `interrupt()` and `close()`. */
+  mark(reached: () => void): void {
+    const id = ++this._nextMark;
+    this._marks.set(id, reached);
+    this._postPlayback({ type: 'mark', id });
   }
 
   /** Barge-in: drops every queued sample of agent audio; silence from the next render quantum. */
   interrupt(): void {
-    this._pendingAudio = [];
+    this._pending = [];
+    this._marks.clear();
     this._postPlayback({ type: 'clear' });
+  }
+
+  /** Edges of audible agent audio and each reply's played length. */
+  onPlayback(listener: (event: PlaybackEvent) => void): () => void {
+    this._playbackListeners.add(listener);
+    return () => this._playbackListeners.delete(listener);
+  }
+
+  /**
+   * Told when the browser suspends the running context (a phone call, a backgrounded tab) and when it
+   * runs again. Meanwhile the engine resumes it when the page is shown again or on the next tap.
+   */
+  onSuspend(listener: (suspended: boolean) => void): () => void {
+    this._suspendListeners.add(listener);
+    return () => this._suspendListeners.delete(listener);
+  }
+
+  /** Resumes a context the browser suspended; call it from a user gesture. */
+  resume(): void {
+    void this.context.resume().catch(() => {});
+  }
+
+  get suspended(): boolean {
+    return this._suspended;
+  }
+
+  /** Worklet time per quantum and the player's buffer figures since the last read (for benchmarks). */
+  readLoad(): Promise<AudioLoad> {
+    const done = new Promise<AudioLoad>((resolve) => this._loadReplies.push(resolve));
+    this._load = { quantumMs: (128 / this.context.sampleRate) * 1000 };
+    const command = { type: 'stats' } as const;
+    this._capture?.port.postMessage(command);
+    this._playback?.port.postMessage(command);
+    if (!this._capture && !this._playback) this._settleLoad();
+    return done;
   }
 
   setMuted(muted: boolean): void {
@@ -275,14 +395,14 @@ export class AudioEngine {
     return this.context.sampleRate;
   }
 
-  /** Microphone level, RMS in 0..1 over the last ~20 ms. */
+  /** Microphone level, RMS in 0..1 of the last 20 ms frame (from the capture worklet). */
   get inputLevel(): number {
-    return this._muted ? 0 : this._level(this._inputMeter);
+    return this._muted ? 0 : this._inputLevel;
   }
 
-  /** Agent playback level, RMS in 0..1 over the last ~20 ms. */
+  /** Agent playback level, RMS in 0..1 of the last ~20 ms rendered (from the player). */
   get outputLevel(): number {
-    return this._level(this._outputMeter);
+    return this._outputLevel;
   }
 
   get playbackStats(): Readonly<PlaybackStats> {
@@ -293,75 +413,212 @@ export class AudioEngine {
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
-    this._frameListeners.clear();
-    this._microphoneLostListeners.clear();
-    this._pendingAudio = [];
-    this._removeGestureListeners();
-    if (this._stream) {
-      for (const track of this._stream.getAudioTracks()) {
-        track.removeEventListener('ended', this._handleTrackEnded);
-        track.onended = null;
-      }
-      stopTracks(this._stream);
+    for (const listeners of [this._frameListeners, this._microphoneLostListeners, this._deviceLostListeners, this._playbackListeners, this._suspendListeners, this._marks]) {
+      listeners.clear();
     }
-    for (const node of [this._source, this._capture, this._playback, this._inputMeter, this._outputMeter]) node?.disconnect();
+    this._unwatchDevices();
+    this._pending = [];
+    this._watchForResume(false);
+    this.context.removeEventListener('statechange', this._handleStateChange);
+    if (this._stream) this._release(this._stream);
+    void this._route?.then((route) => route.close());
+    for (const node of [this._source, this._capture, this._playback]) node?.disconnect();
     if (this._capture) this._capture.port.onmessage = null;
     if (this._playback) this._playback.port.onmessage = null;
-    this._stream = this._source = this._capture = this._playback = this._inputMeter = this._outputMeter = undefined;
+    this._stream = this._source = this._capture = this._playback = undefined;
+    this._inputLevel = this._outputLevel = 0;
     if (this.context.state !== 'closed') await this.context.close().catch(() => {});
   }
 
-  private _level(meter: AnalyserNode | undefined): number {
-    if (!meter) return 0;
-    const buffer = (this._meterBuffer ??= new Float32Array(meter.fftSize));
-    meter.getFloatTimeDomainData(buffer);
-    return rms(buffer);
+  /** Opens the chosen microphone, or the default one when the chosen cannot be used (and says so). */
+  private async _openInput(): Promise<MediaStream> {
+    const getUserMedia =
+      this._options.getUserMedia ?? (navigator.mediaDevices ? (c: MediaStreamConstraints) => navigator.mediaDevices.getUserMedia(c) : undefined);
+    if (!getUserMedia) {
+      throw new VoiceAgentError('mic-unavailable', 'This browser offers no microphone API (navigator.mediaDevices is missing).');
+    }
+    const id = this._inputId;
+    let opened: [MediaStream, boolean];
+    try {
+      opened = await openInput(getUserMedia, MIC_CONSTRAINTS, id);
+    } catch (error) {
+      throw microphoneError(error);
+    }
+    if (opened[1]) {
+      if (id === this._inputId) this._inputId = '';
+      this._deviceLost('microphone');
+    }
+    return opened[0];
   }
+
+  /** Uses a newly opened stream, unless a later request or `close()` overtook it. */
+  private _adopt(stream: MediaStream, turn: number): boolean {
+    const current = turn === this._inputTurn && !this._closed;
+    if (current) this._useStream(stream);
+    else stopTracks(stream);
+    return current;
+  }
+
+  /** Makes `stream` the microphone: into the capture node if it exists; the previous stream stops. */
+  private _useStream(stream: MediaStream): void {
+    const previous = this._stream;
+    this._stream = stream;
+    for (const track of stream.getAudioTracks()) {
+      track.enabled = !this._muted;
+      // Fired when the device goes away or access is withdrawn (never for our own stop()). Firefox
+      // hands some `ended` events only to `onended`, so both routes lead to the one handler.
+      track.addEventListener('ended', this._handleTrackEnded);
+      track.onended = this._handleTrackEnded;
+    }
+    if (previous) this._release(previous);
+    if (this._capture) {
+      this._source?.disconnect();
+      this._source = new MediaStreamAudioSourceNode(this.context, { mediaStream: stream });
+      this._source.connect(this._capture);
+    }
+  }
+
+  private _release(stream: MediaStream): void {
+    for (const track of stream.getAudioTracks()) {
+      track.removeEventListener('ended', this._handleTrackEnded);
+      track.onended = null;
+    }
+    stopTracks(stream);
+  }
+
+  /** The chosen microphone went away: the default one takes over, or the call has lost its microphone. */
+  private _inputGone(): void {
+    this._inputId = '';
+    this._release(this._stream!);
+    const turn = ++this._inputTurn;
+    this._openInput().then(
+      (stream) => this._adopt(stream, turn) && this._deviceLost('microphone'),
+      this._handleTrackEnded,
+    );
+  }
+
+  private _outputGone(): void {
+    this._outputId = '';
+    void this._sink();
+    this._deviceLost('speaker');
+  }
+
+  private _deviceLost(device: 'microphone' | 'speaker'): void {
+    const error = new VoiceAgentError('device-lost', `The chosen ${device} is not available; the default ${device} is used.`, {
+      fatal: false,
+      reason: device,
+    });
+    for (const listener of this._deviceLostListeners) listener(error);
+  }
+
+  /** A device was plugged in or out: is the chosen microphone or speaker still there? */
+  private readonly _handleDeviceChange = async (): Promise<void> => {
+    const input = this._inputId;
+    const output = this._outputId;
+    if (input && this._stream && (await isMissing('audioinput', input)) && input === this._inputId && !this._closed) this._inputGone();
+    if (output && (await isMissing('audiooutput', output)) && output === this._outputId && !this._closed) this._outputGone();
+  };
 
   private readonly _handleTrackEnded = (): void => {
     if (this._closed) return;
+    if (this._inputId) return this._inputGone();
     const listeners = [...this._microphoneLostListeners];
     this._microphoneLostListeners.clear();
     for (const listener of listeners) listener();
   };
 
-  private _handleFrame(message: CaptureOutput): void {
+  private _handleCapture(message: CaptureOutput): void {
+    if (message.type === 'stats') {
+      this._load!.capture = message;
+      return this._settleLoad();
+    }
+    this._inputLevel = message.rms;
     const pcm = new Int16Array(message.pcm);
     for (const listener of this._frameListeners) listener(pcm);
   }
 
   private _handlePlayback(message: PlaybackOutput): void {
+    const stats = this._stats;
+    const ms = (samples: number) => (samples / this.context.sampleRate) * 1000;
     switch (message.type) {
       case 'state':
-        this._stats.playing = message.playing;
-        this._stats.underruns = message.underruns;
+        stats.playing = message.playing;
+        stats.underruns = message.underruns;
+        stats.targetMs = message.targetMs;
+        this._emitPlayback({ type: 'playing', playing: message.playing });
+        break;
+      case 'level':
+        this._outputLevel = message.rms;
+        break;
+      case 'mark': {
+        const reached = this._marks.get(message.id);
+        this._marks.delete(message.id);
+        reached?.();
+        break;
+      }
+      case 'reply':
+        this._emitPlayback({ type: 'reply', playedMs: ms(message.playedSamples), interrupted: false });
         break;
       case 'cleared':
-        this._stats.clearedSamples += message.droppedSamples;
-        this._stats.lastClearFrame = message.frame;
+        stats.clearedSamples += message.droppedSamples;
+        stats.lastClearFrame = message.frame;
+        this._outputLevel = 0;
+        if (message.playedSamples > 0) this._emitPlayback({ type: 'reply', playedMs: ms(message.playedSamples), interrupted: true });
         break;
       case 'overflow':
-        this._stats.overflowSamples += message.droppedSamples;
+        stats.overflowSamples += message.droppedSamples;
+        break;
+      case 'stats':
+        this._load!.playback = message;
+        this._settleLoad();
         break;
     }
   }
 
-  private _postPlayback(command: PlaybackCommand, transfer: Transferable[] = []): void {
-    this._playback?.port.postMessage(command, transfer);
+  private _emitPlayback(event: PlaybackEvent): void {
+    for (const listener of this._playbackListeners) listener(event);
   }
 
-  /** A context created outside a gesture stays suspended; the next click or key press resumes it. */
-  private _resumeOnNextGesture(): void {
-    for (const type of GESTURE_EVENTS) document.addEventListener(type, this._handleGesture, { capture: true, passive: true });
+  /** Answers `readLoad()` once every worklet that exists has reported. */
+  private _settleLoad(): void {
+    const load = this._load;
+    if (!load || (this._capture && !load.capture) || (this._playback && !load.playback)) return;
+    this._load = undefined;
+    for (const reply of this._loadReplies.splice(0)) reply(load);
   }
 
-  private _removeGestureListeners(): void {
-    for (const type of GESTURE_EVENTS) document.removeEventListener(type, this._handleGesture, { capture: true });
+  private _postPlayback(command: PlaybackCommand): void {
+    if (this._closed) return;
+    if (!this._playback) {
+      this._pending.push(command);
+      return;
+    }
+    this._playback.port.postMessage(command, command.type === 'enqueue' ? [command.pcm] : []);
+  }
+
+  /**
+   * While the context waits for the user (created outside a gesture, or suspended by the browser):
+   * the next tap or key press resumes it, and so does the page becoming visible again.
+   */
+  private _watchForResume(on: boolean): void {
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    for (const type of GESTURE_EVENTS) document[method](type, this._handleGesture, { capture: true, passive: true });
+    document[method]('visibilitychange', this._handleGesture);
   }
 
   private readonly _handleGesture = (): void => {
-    this._removeGestureListeners();
-    if (!this._closed) void this.context.resume().catch(() => {});
+    if (!this._closed && document.visibilityState === 'visible') this.resume();
+  };
+
+  private readonly _handleStateChange = (): void => {
+    const running = this.context.state === 'running';
+    if (this._closed) return;
+    this._watchForResume(!running);
+    // Only a live call's context counts as suspended: before start(), start()'s own wait applies.
+    const suspended = this._started && !running;
+    if (suspended === this._suspended) return;
+    this._suspended = suspended;
+    for (const listener of this._suspendListeners) listener(suspended);
   };
 }
 

@@ -5,13 +5,14 @@ export const WORKLET_NAMES: readonly WorkletName[] = ['capture-processor', 'play
 
 /**
  * Where worklet code comes from. `baseUrl` (files beside the bundle, CSP-friendly) is tried first;
- * `inline` sources (compiled into the single-file bundle) are the fallback, as a Blob URL and then a
+ * `inline` source (compiled into the single-file bundle) is the fallback, as a Blob URL and then a
  * `data:` URL (Safari treats `blob:` in some iframes as cross-origin).
  */
 export interface WorkletSources {
   /** Folder holding `capture-processor.js` and `playback-processor.js`; relative to the page if relative. */
   baseUrl?: string;
-  inline?: Readonly<Partial<Record<WorkletName, string>>>;
+  /** One module that registers both processors (and tolerates either being registered already). */
+  inline?: string;
 }
 
 let defaultSources: WorkletSources = {};
@@ -28,48 +29,66 @@ export function getDefaultWorkletSources(): WorkletSources {
 /** Which route a worklet was loaded from. */
 export type WorkletRoute = 'url' | 'blob' | 'data';
 
-const loaded = new WeakMap<BaseAudioContext, Map<WorkletName, Promise<WorkletRoute>>>();
+/** Loads per context: one per worklet file, and the inline module (both processors) at most once. */
+const loaded = new WeakMap<BaseAudioContext, Map<WorkletName | 'inline', Promise<WorkletRoute>>>();
 
-/**
- * Adds a worklet module to `context` once. Successful loads are cached per context; failures are
- * not, so a later attempt may succeed.
- */
-export function loadWorklet(context: BaseAudioContext, name: WorkletName, sources: WorkletSources): Promise<WorkletRoute> {
+function once(context: BaseAudioContext, key: WorkletName | 'inline', load: () => Promise<WorkletRoute>): Promise<WorkletRoute> {
   let perContext = loaded.get(context);
   if (!perContext) loaded.set(context, (perContext = new Map()));
-  let pending = perContext.get(name);
+  let pending = perContext.get(key);
   if (!pending) {
-    pending = addFirstWorking(context, name, sources);
-    pending.catch(() => perContext!.delete(name));
-    perContext.set(name, pending);
+    pending = load();
+    // Failures are not cached: a later attempt may succeed.
+    pending.catch(() => perContext!.delete(key));
+    perContext.set(key, pending);
   }
   return pending;
 }
 
-async function addFirstWorking(context: BaseAudioContext, name: WorkletName, sources: WorkletSources): Promise<WorkletRoute> {
-  if (!context.audioWorklet) {
-    throw new VoiceAgentError('audio-failed', 'This browser has no AudioWorklet support (it needs a secure, https page).');
-  }
-  const attempts: [WorkletRoute, () => string, (url: string) => void][] = [];
-  const { baseUrl } = sources;
-  if (baseUrl) attempts.push(['url', () => new URL(`${name}.js`, new URL(baseUrl, document.baseURI)).href, () => {}]);
-  const code = sources.inline?.[name];
-  if (code) {
-    attempts.push(['blob', () => URL.createObjectURL(new Blob([code], { type: 'text/javascript' })), (url) => URL.revokeObjectURL(url)]);
-    attempts.push(['data', () => `data:text/javascript;base64,${btoa(code)}`, () => {}]);
-  }
-  let lastError: unknown = new Error('no worklet source is configured');
-  for (const [route, makeUrl, release] of attempts) {
-    let url: string | undefined;
+/** Makes the processor `name` available in `context`, from the first source that works. */
+export function loadWorklet(context: BaseAudioContext, name: WorkletName, sources: WorkletSources): Promise<WorkletRoute> {
+  return once(context, name, async () => {
+    if (!context.audioWorklet) {
+      throw new VoiceAgentError('audio-failed', 'This browser has no AudioWorklet support (it needs a secure, https page).');
+    }
+    const { baseUrl, inline } = sources;
+    let lastError: unknown = new Error('no worklet source is configured');
+    if (baseUrl) {
+      try {
+        await context.audioWorklet.addModule(new URL(`${name}.js`, new URL(baseUrl, document.baseURI)).href);
+        return 'url';
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (inline) {
+      try {
+        return await once(context, 'inline', () => addInline(context, inline));
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    const where = baseUrl ? ` from ${new URL(baseUrl, document.baseURI).href}` : '';
+    throw new VoiceAgentError(
+      'audio-failed',
+      `The audio worklet "${name}" could not be loaded${where}: serve the worklets/ folder beside voice-agent.js, or use voice-agent.standalone.js.`,
+      { cause: lastError, reason: 'worklets' },
+    );
+  });
+}
+
+async function addInline(context: BaseAudioContext, code: string): Promise<WorkletRoute> {
+  let lastError: unknown;
+  for (const route of ['blob', 'data'] as const) {
+    const url = route === 'blob' ? URL.createObjectURL(new Blob([code], { type: 'text/javascript' })) : `data:text/javascript;base64,${btoa(code)}`;
     try {
-      url = makeUrl();
       await context.audioWorklet.addModule(url);
       return route;
     } catch (error) {
       lastError = error;
     } finally {
-      if (url !== undefined) release(url);
+      if (route === 'blob') URL.revokeObjectURL(url);
     }
   }
-  throw new VoiceAgentError('audio-failed', `The audio worklet "${name}" could not be loaded.`, { cause: lastError });
+  throw lastError;
 }

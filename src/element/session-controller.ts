@@ -1,7 +1,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../errors.js';
 import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaTranscriptEvent } from '../events.js';
-import { validateCallSettings, type CallSettings } from '../session/call-config.js';
+import type { AudioEngineOptions } from '../audio/audio-engine.js';
+import { validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
 import { endpointTokenProvider, type TokenProvider } from '../session/token.js';
 import { VoiceSession, type SessionConfig, type SessionEvent } from '../session/voice-session.js';
@@ -11,6 +12,11 @@ export interface SessionControllerHost extends ReactiveControllerHost, EventTarg
   readonly isConnected: boolean;
   readonly tokenProvider?: TokenProvider;
   readonly muted: boolean;
+  /** The chosen microphone and speaker; set back to `''` (the default) when the chosen one goes away. */
+  inputDeviceId: string;
+  outputDeviceId: string;
+  /** The audio settings its attributes hold (jitter buffer, playback route, devices). */
+  readonly audioSettings: AudioEngineOptions & { prebufferMs: number; maxBufferMs: number };
   /** Extra session settings (audio options, timeouts); test seams and advanced use. */
   readonly sessionOptions?: Partial<SessionConfig>;
 }
@@ -22,6 +28,8 @@ export interface SessionControllerHost extends ReactiveControllerHost, EventTarg
  */
 export class SessionController implements ReactiveController {
   snapshot: SessionSnapshot = INITIAL_SNAPSHOT;
+  /** A device problem the call goes on with (`device-lost`, a microphone that would not switch), for the panel to show. */
+  notice?: VoiceAgentError;
   private _session?: VoiceSession;
   private _unsubscribe?: () => void;
 
@@ -50,6 +58,9 @@ export class SessionController implements ReactiveController {
     if (current && current.snapshot.status !== 'disconnected') return current.start();
     const config = validateCallSettings(this._host);
     if (config instanceof VoiceAgentError) return this._fail(config);
+    const audio = this._host.audioSettings;
+    const invalid = validateBuffer(audio.prebufferMs, audio.maxBufferMs);
+    if (invalid) return this._fail(invalid);
     const before = new VaBeforeConnectEvent(config);
     if (!this._host.dispatchEvent(before)) return Promise.resolve();
     const { agentId, mode, variables, serverUrl, tokenEndpoint } = before.detail.config;
@@ -58,8 +69,11 @@ export class SessionController implements ReactiveController {
       return this._fail(new VoiceAgentError('config-invalid', 'Set the token-endpoint attribute (or a tokenProvider) before starting.'));
     }
     this._unsubscribe?.();
+    this.notice = undefined;
+    const options = this._host.sessionOptions;
     const session = (this._session = new VoiceSession({
-      ...this._host.sessionOptions,
+      ...options,
+      audio: { ...audio, ...options?.audio },
       agentId,
       mode,
       variables,
@@ -83,6 +97,16 @@ export class SessionController implements ReactiveController {
     this._session?.setMuted(muted);
   }
 
+  resumeAudio(): void {
+    this._session?.resumeAudio();
+  }
+
+  /** Switches the call's microphone or speaker; choosing a device settles what the notice said. */
+  setDevice(kind: 'input' | 'output', id: string): void {
+    if (id) this.notice = undefined;
+    this._session?.setDevice(kind, id);
+  }
+
   /** A failure before any session exists (configuration): shown and reported like any other. */
   private _fail(error: VoiceAgentError): Promise<void> {
     this.snapshot = { ...this.snapshot, error };
@@ -101,9 +125,13 @@ export class SessionController implements ReactiveController {
       case 'transcript':
         this._host.dispatchEvent(new VaTranscriptEvent({ ...event.entry }));
         break;
-      case 'error':
-        this._host.dispatchEvent(VaErrorEvent.from(event.error));
+      case 'error': {
+        const { error } = event;
+        if (error.code === 'device-lost') this._host[error.reason === 'speaker' ? 'outputDeviceId' : 'inputDeviceId'] = '';
+        if (!error.fatal && /^(mic|device)-/.test(error.code)) this.notice = error;
+        this._host.dispatchEvent(VaErrorEvent.from(error));
         break;
+      }
       case 'connect':
         this._host.dispatchEvent(new VaConnectEvent({ ...event.info }));
         break;
@@ -112,6 +140,8 @@ export class SessionController implements ReactiveController {
         break;
       case 'speaking':
       case 'phase':
+      case 'reply':
+      case 'suspended':
         break;
     }
   };

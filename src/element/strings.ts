@@ -23,6 +23,12 @@ export const DEFAULT_STRINGS = {
   chatStart: 'Start chat',
   chatEnd: 'End chat',
   mute: 'Mute microphone',
+  /** The audio device menu: its button and its name. */
+  devices: 'Audio devices',
+  microphone: 'Microphone',
+  speaker: 'Speaker',
+  /** The menu's option that follows the system's default device. */
+  deviceDefault: 'System default',
   retry: 'Try again',
 
   statusIdle: 'Ready to talk',
@@ -33,6 +39,8 @@ export const DEFAULT_STRINGS = {
   statusListening: 'Listening',
   statusSpeaking: '{name} is speaking',
   statusMuted: 'Microphone muted',
+  statusPaused: 'Audio paused. Tap to resume.',
+  resumeAudio: 'Resume audio',
   statusChatting: 'Connected',
   statusEnding: 'Ending…',
   statusEnded: 'Call ended · {duration}',
@@ -54,6 +62,8 @@ export const DEFAULT_STRINGS = {
   errorNoMic: 'No microphone was found. Connect one, then try again.',
   errorMicBusy: 'The microphone could not be used. Close other apps using it, then try again.',
   errorMicLost: 'The microphone stopped during the call. Check it is connected, then start a new call.',
+  errorMicFallback: 'The chosen microphone is not available. The call goes on with the default microphone.',
+  errorSpeakerFallback: 'The chosen speaker is not available. The call goes on with the default speaker.',
   errorAudio: 'Sound could not start in this browser. Check that a speaker or headphones are connected, then start the call again.',
   errorTokenRefused: 'This site refused to start the call. Reload the page and try again.',
   errorTokenBusy: 'The service is busy right now. Please try again in a minute.',
@@ -108,8 +118,10 @@ export function errorKey(error: VoiceAgentError): StringKey {
           : error.reason === 'ended'
             ? 'errorMicLost'
             : 'errorMicBusy';
+    case 'device-lost':
+      return error.reason === 'speaker' ? 'errorSpeakerFallback' : 'errorMicFallback';
     case 'audio-failed':
-      return 'errorAudio';
+      return error.reason === 'worklets' ? 'errorConfig' : 'errorAudio';
     case 'token-failed':
       return error.status === 401 || error.status === 403 ? 'errorTokenRefused' : error.status === 429 || error.status === 503 ? 'errorTokenBusy' : 'errorTokenFailed';
     case 'socket-failed':

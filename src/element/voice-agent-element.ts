@@ -1,13 +1,15 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { VaCloseEvent, VaOpenEvent } from '../events.js';
+import type { PlaybackMode } from '../audio/playback-route.js';
+import { VoiceAgentError } from '../errors.js';
+import { VaCloseEvent, VaDeviceChangeEvent, VaErrorEvent, VaOpenEvent } from '../events.js';
 import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
 import type { CallMode, CallVariables, SessionStatus, TranscriptEntry } from '../session/session-types.js';
 import type { TokenProvider } from '../session/token.js';
 import type { SessionConfig } from '../session/voice-session.js';
 import { SessionController } from './session-controller.js';
 import { DEFAULT_STRINGS, errorKey, format, formatDuration, mergeStrings, stringsFromAttribute, type VoiceAgentStrings } from './strings.js';
-import { closeIcon, hangUpIcon, micIcon, micOffIcon, phoneIcon, sendIcon, waveIcon } from './ui/icons.js';
+import type { DeviceMenu } from './ui/device-menu.js';
+import { closeIcon, devicesIcon, hangUpIcon, micIcon, micOffIcon, phoneIcon, sendIcon, waveIcon } from './ui/icons.js';
 import { TranscriptScroller, renderTranscript, transcriptStyles } from './ui/transcript.js';
 import { isLive, viewState, type ViewState } from './ui/view-state.js';
 import { VisualizerController, renderVisualizer, visualizerStyles } from './ui/visualizer.js';
@@ -21,6 +23,8 @@ export type TranscriptVisibility = 'auto' | 'always' | 'never';
 export type Theme = 'auto' | 'light' | 'dark';
 
 const MAX_TEXT_LENGTH = 4000;
+/** On a mouse press, focus stays where it is (WebKit would first move it to the panel, closing an open menu). */
+const preventDefault = (event: Event) => event.preventDefault();
 
 /**
  * Talk with a realtime voice agent from any page. On start it asks the site's own token endpoint for
@@ -39,6 +43,7 @@ const MAX_TEXT_LENGTH = 4000;
  * @fires {VaDisconnectEvent} va-disconnect - A connected session ended; `detail: {reason}` (`client_requested`, `ended`, `websocket_closed` or `error`).
  * @fires {VaOpenEvent} va-open - The floating panel opened (launcher, `show()` or `open`).
  * @fires {VaCloseEvent} va-close - The floating panel closed (close button, Escape, launcher, `hide()` or `open`).
+ * @fires {VaDeviceChangeEvent} va-device-change - The chosen microphone or speaker changed (the menu, the page, or back to the default after it went away); `detail: {kind, deviceId}`.
  *
  * @slot avatar - The agent's picture in the panel's header (an `<img>` fills the circle).
  * @slot launcher-icon - Replaces the launcher's icon.
@@ -56,6 +61,7 @@ const MAX_TEXT_LENGTH = 4000;
  * @csspart hint - What to expect while the browser asks for the microphone.
  * @csspart error - What went wrong and what to do (announced once, assertively).
  * @csspart retry-button - Starts a fresh call after a failure.
+ * @csspart resume-button - Resumes audio the browser suspended during a call.
  * @csspart transcript - The list of conversation turns.
  * @csspart message - One turn.
  * @csspart message-user - A turn spoken or typed by the user.
@@ -68,6 +74,10 @@ const MAX_TEXT_LENGTH = 4000;
  * @csspart controls - The row of call controls.
  * @csspart call-button - Starts and ends the call (cancels while connecting).
  * @csspart mute-button - Mutes the microphone during a voice call (`aria-pressed`).
+ * @csspart device-button - Opens the menu of microphones and speakers (voice calls).
+ * @csspart device-menu - The menu of microphones, and of speakers where the browser can choose one.
+ * @csspart device-option - One device in the menu (`aria-checked` on the chosen one).
+ * @csspart device-note - Says the chosen microphone or speaker is not available and the default one is used.
  *
  * @cssprop [--va-accent=#4338ca] - Accent: launcher, call button, visualiser (dark: #a5b4fc).
  * @cssprop [--va-accent-contrast=#ffffff] - Text and icons on the accent (dark: #1e1b4b).
@@ -96,57 +106,107 @@ const MAX_TEXT_LENGTH = 4000;
  * @cssstate connecting - A call is being set up.
  * @cssstate connected - A call is in progress.
  * @cssstate listening - In a voice call, the agent is listening.
- * @cssstate speaking - The agent is talking.
+ * @cssstate speaking - The agent is audible (the player is playing its reply).
  * @cssstate muted - The microphone is muted.
+ * @cssstate paused - The browser suspended the call's audio (a phone call, a background tab); a tap resumes it.
  * @cssstate error - The last call failed; the `error` part says why.
  */
 export class VoiceAgentElement extends LitElement {
   static override styles = [styles, visualizerStyles, transcriptStyles];
 
+  /** The reactive properties and their attributes; each field below says what it does. */
+  static override properties = {
+    agentId: { attribute: 'agent-id' },
+    tokenEndpoint: { attribute: 'token-endpoint' },
+    serverUrl: { attribute: 'server-url' },
+    mode: {},
+    variables: { converter: { fromAttribute: variablesFromAttribute } },
+    muted: { type: Boolean, reflect: true },
+    inputDeviceId: { attribute: 'input-device-id' },
+    outputDeviceId: { attribute: 'output-device-id' },
+    playback: {},
+    layout: { reflect: true },
+    position: { reflect: true },
+    open: { type: Boolean, reflect: true },
+    agentName: { attribute: 'agent-name' },
+    showTranscript: { attribute: 'show-transcript' },
+    theme: { reflect: true },
+    prebufferMs: { type: Number, attribute: 'prebuffer-ms' },
+    maxBufferMs: { type: Number, attribute: 'max-buffer-ms' },
+    tokenProvider: { attribute: false },
+    strings: { converter: { fromAttribute: stringsFromAttribute }, noAccessor: true },
+  };
+
   /** The agent to talk to; sent to the token endpoint as `agent_id`. */
-  @property({ attribute: 'agent-id' }) agentId = '';
+  agentId = '';
 
   /** The site's own endpoint that mints a short-lived token (POST, JSON). It holds the API key; the page never does. */
-  @property({ attribute: 'token-endpoint' }) tokenEndpoint = '';
+  tokenEndpoint = '';
 
   /** The agent WebSocket URL, used unless the token endpoint answers with its own `url`. */
-  @property({ attribute: 'server-url' }) serverUrl = DEFAULT_SERVER_URL;
+  serverUrl = DEFAULT_SERVER_URL;
 
   /** `webcall` (voice, the default) or `chat` (text only, no microphone). */
-  @property() mode: CallMode = 'webcall';
+  mode: CallMode = 'webcall';
 
   /** Per-call variables for the agent's prompt: a JSON object as attribute, an object as property. */
-  @property({ converter: { fromAttribute: variablesFromAttribute } }) variables: CallVariables = {};
+  variables: CallVariables = {};
 
   /** Mutes the microphone (the call goes on; the agent hears silence). */
-  @property({ type: Boolean, reflect: true }) muted = false;
+  muted = false;
+
+  /**
+   * The microphone: a `deviceId` from `navigator.mediaDevices.enumerateDevices()`; empty (the default)
+   * for the system's default. Set during a call, it switches the microphone and the call goes on. A
+   * device that is not there, or goes away, gives way to the default with a non-fatal `device-lost`
+   * error, and this becomes empty again.
+   */
+  inputDeviceId = '';
+
+  /** The speaker, likewise, where the browser can play on a chosen output (Chromium); elsewhere the default output plays. */
+  outputDeviceId = '';
+
+  /**
+   * Where the agent's voice plays: `auto` (the default; `direct` in every browser measured so far),
+   * `direct` (Web Audio's own output) or `echo-safe` (through a loopback WebRTC connection into an
+   * `<audio>` element, which echo cancellers that ignore Web Audio do hear; adds its jitter buffer's
+   * delay). Read when a call starts.
+   */
+  playback: PlaybackMode = 'auto';
 
   /** `floating` (the default: a launcher in a corner opens the panel) or `inline` (the panel in the page flow). */
-  @property({ reflect: true }) layout: Layout = 'floating';
+  layout: Layout = 'floating';
 
   /** Corner of the floating launcher: `bottom-right` (default), `bottom-left`, `top-right`, `top-left`; mirrored right-to-left. */
-  @property({ reflect: true }) position: Position = 'bottom-right';
+  position: Position = 'bottom-right';
 
   /** Whether the floating panel is open. */
-  @property({ type: Boolean, reflect: true }) open = false;
+  open = false;
 
   /** The agent's name in the header and the launcher's label. */
-  @property({ attribute: 'agent-name' }) agentName = '';
+  agentName = '';
 
   /** `auto` (the default: once there is a turn), `always`, or `never` for voice-only widgets. */
-  @property({ attribute: 'show-transcript' }) showTranscript: TranscriptVisibility = 'auto';
+  showTranscript: TranscriptVisibility = 'auto';
 
   /** `auto` (the default: follows the user's light or dark preference), `light` or `dark`. */
-  @property({ reflect: true }) theme: Theme = 'auto';
+  theme: Theme = 'auto';
+
+  /** The jitter buffer's floor: ms of agent audio held back before a reply starts (default 40). */
+  prebufferMs = 40;
+
+  /** The most the adaptive jitter buffer grows to, in ms, when agent audio arrives late (default 400). */
+  maxBufferMs = 400;
 
   /** Replaces the token endpoint with custom code that returns `{token, url?}`. */
-  @property({ attribute: false }) tokenProvider?: TokenProvider;
+  tokenProvider?: TokenProvider;
 
   /** @internal Extra session settings (audio context rate, worklet sources, timeouts). */
-  @property({ attribute: false }) sessionOptions?: Partial<SessionConfig>;
+  sessionOptions?: Partial<SessionConfig>;
 
-  @state() private draft = '';
-  @state() private sendFailed = false;
+  /** The text field's content, kept across renders (and after a failed send). */
+  private _draft = '';
+  private _sendFailed = false;
   private _stringOverrides: Partial<VoiceAgentStrings> = {};
   private _merged: VoiceAgentStrings = DEFAULT_STRINGS;
   private _focusOnRender?: 'panel' | 'launcher';
@@ -154,6 +214,8 @@ export class VoiceAgentElement extends LitElement {
   private readonly _session = new SessionController(this);
   private readonly _scroller = new TranscriptScroller(this);
   private readonly _visualizer = new VisualizerController(this);
+  /** The device menu, once its button was first used (its code loads then). */
+  private _devices?: DeviceMenu;
   private readonly _internals: ElementInternals = this.attachInternals();
 
   /**
@@ -161,7 +223,6 @@ export class VoiceAgentElement extends LitElement {
    * Set an object (for example a locale module's default export) or, as an attribute, JSON; missing
    * keys stay English. Reading it returns the merged table.
    */
-  @property({ attribute: 'strings', converter: { fromAttribute: stringsFromAttribute }, noAccessor: true })
   get strings(): VoiceAgentStrings {
     return this._merged;
   }
@@ -177,7 +238,7 @@ export class VoiceAgentElement extends LitElement {
     return this._session.snapshot.status;
   }
 
-  /** Whether the agent is talking. */
+  /** Whether the agent is audible: in a voice call, while the player plays its reply (not only while the server says it talks). */
   get speaking(): boolean {
     return this._session.snapshot.speaking;
   }
@@ -195,6 +256,11 @@ export class VoiceAgentElement extends LitElement {
   /** Agent playback level (RMS, 0..1) right now. */
   get outputLevel(): number {
     return this._session.outputLevel;
+  }
+
+  /** @internal The audio settings the attributes hold, for the session. */
+  get audioSettings() {
+    return { prebufferMs: this.prebufferMs, maxBufferMs: this.maxBufferMs, inputDeviceId: this.inputDeviceId, outputDeviceId: this.outputDeviceId, playback: this.playback };
   }
 
   /** @internal Which level the visualiser follows now. */
@@ -251,6 +317,15 @@ export class VoiceAgentElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('muted')) this._session.setMuted(this.muted);
+    for (const kind of ['input', 'output'] as const) {
+      const key = `${kind}DeviceId` as const;
+      if (!changed.has(key)) continue;
+      this._session.setDevice(kind, this[key]);
+      if (changed.get(key) === undefined) continue; // like va-open: the first render announces nothing
+      // Through a variable: the manifest takes this event from its @fires line, not from the call.
+      const event = new VaDeviceChangeEvent({ kind, deviceId: this[key] });
+      this.dispatchEvent(event);
+    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -263,6 +338,7 @@ export class VoiceAgentElement extends LitElement {
     this._setState('listening', state === 'listening');
     this._setState('speaking', speaking);
     this._setState('muted', this.muted);
+    this._setState('paused', state === 'paused');
     this._setState('error', state === 'error');
     // Changes after the first render only: an element that starts open announces nothing.
     if (changed.has('open') && changed.get('open') !== undefined) {
@@ -304,9 +380,10 @@ export class VoiceAgentElement extends LitElement {
     const { snapshot } = this._session;
     const chat = this.mode === 'chat';
     const error = state === 'error' ? snapshot.error : undefined;
+    const notice = snapshot.status === 'disconnected' ? undefined : this._session.notice;
     const transcript = snapshot.transcript;
     const showTranscript = this.showTranscript === 'always' || (this.showTranscript !== 'never' && transcript.length > 0);
-    const composer = chat || state === 'listening' || state === 'speaking' || state === 'muted';
+    const composer = chat || state === 'listening' || state === 'speaking' || state === 'muted' || state === 'paused';
     return html`<section
       part="panel base"
       id="panel"
@@ -329,17 +406,24 @@ export class VoiceAgentElement extends LitElement {
       </div>
       ${chat ? nothing : renderVisualizer(state)}
       ${state === 'microphone' ? html`<p part="hint" class="hint">${s.statusMicrophoneHint}</p>` : nothing}
+      ${state === 'paused'
+        ? html`<button part="resume-button" class="pill retry-button" type="button" @click=${this._handleResumeClick}>${s.resumeAudio}</button>`
+        : nothing}
       ${error
         ? html`<div class="problem">
             <p part="error" class="error" role="alert">${s[errorKey(error)]}</p>
             <button part="retry-button" class="pill retry-button" type="button" @click=${this._handleRetryClick}>${s.retry}</button>
           </div>`
         : nothing}
+      ${notice ? html`<p part="device-note" class="hint" role="alert">${s[errorKey(notice)]}</p>` : nothing}
       ${showTranscript
         ? renderTranscript(transcript, { label: s.transcriptLabel, you: s.you, agent: this._displayName, jumpToLatest: s.jumpToLatest }, this._scroller)
         : nothing}
       ${composer ? this._renderComposer(state) : nothing}
-      <div part="controls" class="controls">${this._renderMuteButton(state)} ${this._renderCallButton(state)}</div>
+      ${chat ? nothing : this._devices?.renderMenu(s)}
+      <div part="controls" class="controls">
+        ${this._renderMuteButton(state)} ${chat ? nothing : this._renderDeviceButton()} ${this._renderCallButton(state)}
+      </div>
     </section>`;
   }
 
@@ -355,17 +439,17 @@ export class VoiceAgentElement extends LitElement {
           maxlength=${MAX_TEXT_LENGTH}
           autocomplete="off"
           aria-label=${s.messageLabel}
-          aria-describedby=${this.sendFailed ? 'send-note' : nothing}
+          aria-describedby=${this._sendFailed ? 'send-note' : nothing}
           placeholder=${s.messagePlaceholder}
-          .value=${this.draft}
+          .value=${this._draft}
           @input=${this._handleInput}
           @keydown=${this._handleTextKeydown}
         ></textarea>
-        <button part="send-button" class="send-button" type="submit" aria-label=${s.send} ?disabled=${busy || this.draft.trim() === ''}>
+        <button part="send-button" class="send-button" type="submit" aria-label=${s.send} ?disabled=${busy || this._draft.trim() === ''}>
           ${sendIcon}
         </button>
       </form>
-      ${this.sendFailed ? html`<p part="send-note" id="send-note" class="note">${s.sendFailed}</p>` : nothing}`;
+      ${this._sendFailed ? html`<p part="send-note" id="send-note" class="note">${s.sendFailed}</p>` : nothing}`;
   }
 
   private _renderMuteButton(state: ViewState) {
@@ -379,6 +463,23 @@ export class VoiceAgentElement extends LitElement {
       @click=${this._handleMuteClick}
     >
       ${this.muted ? micOffIcon : micIcon}
+    </button>`;
+  }
+
+  private _renderDeviceButton() {
+    const open = this._devices?.open;
+    return html`<button
+      part="device-button"
+      class="pill device-button"
+      type="button"
+      aria-label=${this._merged.devices}
+      aria-haspopup="menu"
+      aria-expanded=${open ? 'true' : 'false'}
+      aria-controls=${open ? 'device-menu' : nothing}
+      @mousedown=${preventDefault}
+      @click=${this._handleDevicesClick}
+    >
+      ${devicesIcon}
     </button>`;
   }
 
@@ -414,6 +515,7 @@ export class VoiceAgentElement extends LitElement {
       listening: 'statusListening',
       speaking: 'statusSpeaking',
       muted: 'statusMuted',
+      paused: 'statusPaused',
       chatting: 'statusChatting',
       ending: 'statusEnding',
       ended: chat ? 'statusEndedChat' : 'statusEnded',
@@ -453,13 +555,37 @@ export class VoiceAgentElement extends LitElement {
     void this.start();
   }
 
+  private async _handleDevicesClick(): Promise<void> {
+    if (!this._devices) {
+      try {
+        const { DeviceMenu, deviceMenuStyles } = await import('./ui/device-menu.js');
+        if (!this._devices) {
+          const root = this.renderRoot as ShadowRoot;
+          root.adoptedStyleSheets = [...root.adoptedStyleSheets, deviceMenuStyles.styleSheet!];
+          this._devices = new DeviceMenu(this);
+        }
+      } catch (cause) {
+        this.dispatchEvent(
+          VaErrorEvent.from(new VoiceAgentError('config-invalid', 'The device menu could not be loaded: serve the files beside voice-agent.js.', { fatal: false, cause })),
+        );
+        return;
+      }
+    }
+    await this._devices.toggle();
+  }
+
+  private _handleResumeClick(): void {
+    this._session.resumeAudio();
+  }
+
   private _handleMuteClick(): void {
     this.muted = !this.muted;
   }
 
   private _handleInput(event: InputEvent): void {
-    this.draft = (event.target as HTMLTextAreaElement).value;
-    this.sendFailed = false;
+    this._draft = (event.target as HTMLTextAreaElement).value;
+    this._sendFailed = false;
+    this.requestUpdate();
   }
 
   private _handleTextKeydown(event: KeyboardEvent): void {
@@ -476,12 +602,13 @@ export class VoiceAgentElement extends LitElement {
     if (!text) return;
     if (this.status === 'disconnected' && this.mode === 'chat') await this.start();
     if (this.sendText(text)) {
-      this.draft = field.value = '';
-      this.sendFailed = false;
+      this._draft = field.value = '';
+      this._sendFailed = false;
     } else {
-      this.draft = field.value;
-      this.sendFailed = true;
+      this._draft = field.value;
+      this._sendFailed = true;
     }
+    this.requestUpdate();
   }
 
   private _moveFocus(): void {

@@ -365,11 +365,15 @@ export const styles = css`
     background: var(--_danger);
     color: var(--_danger-contrast);
   }
-  .mute-button {
+  .mute-button,
+  .device-button {
     width: 2.75rem;
     padding: 0;
     border-color: var(--_border);
     background: transparent;
+  }
+  .device-button[aria-expanded='true'] {
+    background: var(--_bubble-assistant);
   }
   .mute-button[aria-pressed='true'] {
     border-color: var(--_danger);

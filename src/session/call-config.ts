@@ -65,6 +65,15 @@ export function validateCallSettings(settings: CallSettings): ConnectConfig | Vo
   };
 }
 
+/** The jitter buffer's bounds in ms: a floor from 0 to 1000, a ceiling from the floor to 5000. */
+export function validateBuffer(prebufferMs: number, maxBufferMs: number): VoiceAgentError | undefined {
+  if (prebufferMs >= 0 && prebufferMs <= 1000 && maxBufferMs >= prebufferMs && maxBufferMs <= 5000) return undefined;
+  return new VoiceAgentError(
+    'config-invalid',
+    `prebuffer-ms must be 0 to 1000 and max-buffer-ms from prebuffer-ms to 5000 (got ${prebufferMs} and ${maxBufferMs}).`,
+  );
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -38,8 +38,11 @@ export interface SessionSnapshot {
   readonly phase?: ConnectPhase;
   /** How long the last connected call lasted, in ms, once it has ended; undefined before. */
   readonly durationMs?: number;
+  /** The agent is audible (in a voice call: the player's edges, not the server's talking events). */
   readonly speaking: boolean;
   readonly muted: boolean;
+  /** The browser suspended the call's audio (a phone call, a backgrounded tab) and it waits for a tap. */
+  readonly suspended: boolean;
   readonly transcript: readonly TranscriptEntry[];
   /** The error that ended the last session, until the next start. */
   readonly error?: VoiceAgentError;
@@ -50,5 +53,6 @@ export const INITIAL_SNAPSHOT: SessionSnapshot = Object.freeze({
   status: 'disconnected',
   speaking: false,
   muted: false,
+  suspended: false,
   transcript: Object.freeze([]) as readonly TranscriptEntry[],
 });

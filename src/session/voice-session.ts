@@ -1,4 +1,4 @@
-import { AudioEngine, type AudioEngineOptions } from '../audio/audio-engine.js';
+import { AudioEngine, type AudioEngineOptions, type PlaybackEvent } from '../audio/audio-engine.js';
 import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
 import type { AgentEvent, ProtocolAdapter, TranscriptRole } from '../protocol/agent-events.js';
 import { atomsAdapter } from '../protocol/atoms/atoms-adapter.js';
@@ -38,8 +38,16 @@ export interface SessionAudio {
   start(sampleRate: number, signal?: AbortSignal): Promise<void>;
   onFrame(listener: (pcm: Int16Array) => void): () => void;
   onMicrophoneLost(listener: () => void): () => void;
+  onDeviceLost(listener: (error: VoiceAgentError) => void): () => void;
+  setInputDevice(id: string): Promise<void>;
+  setOutputDevice(id: string): Promise<void>;
+  onPlayback(listener: (event: PlaybackEvent) => void): () => void;
+  onSuspend(listener: (suspended: boolean) => void): () => void;
   enqueue(pcm: Int16Array): void;
+  endReply(): void;
+  mark(reached: () => void): void;
   interrupt(): void;
+  resume(): void;
   setMuted(muted: boolean): void;
   close(): Promise<void>;
   readonly inputLevel: number;
@@ -72,6 +80,9 @@ export type SessionEvent =
   | { type: 'phase'; phase: ConnectPhase }
   | { type: 'transcript'; entry: TranscriptEntry }
   | { type: 'speaking'; speaking: boolean }
+  /** An agent reply ended: `playedMs` of it was heard; `interrupted` by a barge-in. */
+  | { type: 'reply'; playedMs: number; interrupted: boolean }
+  | { type: 'suspended'; suspended: boolean }
   | { type: 'error'; error: VoiceAgentError }
   | { type: 'connect'; info: SessionInfo }
   | { type: 'disconnect'; reason: DisconnectReason };
@@ -113,6 +124,8 @@ export class VoiceSession {
   private _serverEndReason?: string;
   /** Index in the transcript of each role's turn in progress. */
   private readonly _liveEntries = new Map<TranscriptRole, number>();
+  /** Agent transcript updates waiting for the audio they belong to to be heard. */
+  private _captions: Extract<AgentEvent, { type: 'transcript' }>[] = [];
   private _lastProtocolErrorAt = -Infinity;
   private _droppedFrames = 0;
 
@@ -168,6 +181,23 @@ export class VoiceSession {
     return true;
   }
 
+  /** Resumes audio the browser suspended; call it from a user gesture (a tap). */
+  resumeAudio(): void {
+    this._audio?.resume();
+  }
+
+  /**
+   * Switches the call's microphone (`input`) or speaker (`output`); `''` is the default device. The
+   * session goes on; a device that cannot be used is reported, non-fatally.
+   */
+  setDevice(kind: 'input' | 'output', id: string): void {
+    const audio = this._audio;
+    (kind === 'input' ? audio?.setInputDevice(id) : audio?.setOutputDevice(id))?.catch((error: unknown) => {
+      const { code, message, reason } = toVoiceAgentError(error, 'mic-unavailable');
+      this._emit({ type: 'error', error: new VoiceAgentError(code, message, { fatal: false, reason }) });
+    });
+  }
+
   setMuted(muted: boolean): void {
     if (this._snapshotValue.muted === muted) return;
     this._update({ muted });
@@ -179,9 +209,10 @@ export class VoiceSession {
     const { signal } = abort;
     const { _config: config } = this;
     this._liveEntries.clear();
+    this._captions = [];
     this._serverEndReason = undefined;
     this._droppedFrames = 0;
-    this._update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false, durationMs: undefined });
+    this._update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false, suspended: false, durationMs: undefined });
     this._setStatus('connecting');
     try {
       // A status listener may have stopped the session already; then nothing may be opened.
@@ -189,10 +220,19 @@ export class VoiceSession {
       // No await before this point: the AudioContext is created inside the user's gesture.
       if (config.mode === 'webcall') {
         this._audio = this._deps.createAudio({ ...config.audio, muted: this._snapshotValue.muted });
+        this._detachers.push(this._audio.onDeviceLost((error) => this._emit({ type: 'error', error })));
         this._setPhase('microphone');
         await this._audio.openMicrophone(signal);
         signal.throwIfAborted();
-        this._detachers.push(this._audio.onMicrophoneLost(this._handleMicrophoneLost));
+        const audio = this._audio;
+        this._detachers.push(
+          audio.onMicrophoneLost(this._handleMicrophoneLost),
+          audio.onPlayback(this._handlePlayback),
+          audio.onSuspend((suspended) => {
+            this._update({ suspended });
+            this._emit({ type: 'suspended', suspended });
+          }),
+        );
       }
       this._setPhase('agent');
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
@@ -294,10 +334,11 @@ export class VoiceSession {
       for (const detach of this._detachers) detach();
       this._detachers = [];
       this._socket = this._audio = undefined;
+      this._releaseCaptions();
       this._settleLiveEntries();
       socket?.close(1000);
       await audio?.close().catch(() => {});
-      this._update({ speaking: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
+      this._update({ speaking: false, suspended: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
       this._setStatus('disconnected');
       if (wasConnected) this._emit({ type: 'disconnect', reason: this._serverEndReason ?? reason });
     }
@@ -332,14 +373,26 @@ export class VoiceSession {
         this._audio?.enqueue(event.pcm);
         break;
       case 'transcript':
-        this._upsertTranscript(event, false);
+        // The agent's words appear as its voice reaches them, not when the server sends them ahead.
+        // The user speaking ends the wait: their turn follows whatever the agent said before it.
+        if (event.role === 'assistant' && this._audio) {
+          this._captions.push(event);
+          this._audio.mark(() => this._releaseCaptions(1));
+        } else {
+          this._releaseCaptions();
+          this._upsertTranscript(event, false);
+        }
         break;
       case 'interruption':
         this._audio?.interrupt();
+        this._releaseCaptions();
         this._setSpeaking(false);
         break;
       case 'agent-speaking':
-        this._setSpeaking(event.speaking);
+        // In a voice call `speaking` follows what is audible (the player's edges); the server's
+        // events run ahead of the sound. Its "stopped" says the reply's audio is complete.
+        if (!this._audio) this._setSpeaking(event.speaking);
+        else if (!event.speaking) this._audio.endReply();
         break;
       case 'session-ended':
         this._serverEndReason = event.reason;
@@ -355,6 +408,20 @@ export class VoiceSession {
       default:
         assertNever(event);
     }
+  }
+
+  private readonly _handlePlayback = (event: PlaybackEvent): void => {
+    if (event.type === 'playing') {
+      if (event.playing) this._setSpeaking(true);
+      return;
+    }
+    this._setSpeaking(false);
+    this._emit(event);
+  };
+
+  /** Shows the first `count` waiting agent captions (all of them by default). */
+  private _releaseCaptions(count = Infinity): void {
+    for (const event of this._captions.splice(0, count)) this._upsertTranscript(event, false);
   }
 
   private _handleServerError(code: string, message: string, fatal: boolean): void {

@@ -169,10 +169,9 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
   });
 
   it('falls back to the inline worklet sources when the files are missing', async () => {
-    const inline = {
-      'capture-processor': await (await fetch('/dist/worklets/capture-processor.js')).text(),
-      'playback-processor': await (await fetch('/dist/worklets/playback-processor.js')).text(),
-    };
+    // One module with both processors, as the bundle inlines them (each file in a block of its own).
+    const files = await Promise.all(['capture', 'playback'].map(async (name) => (await fetch(`/dist/worklets/${name}-processor.js`)).text()));
+    const inline = files.map((code) => `{${code}}`).join('');
     const target = engine({ worklets: { baseUrl: '/missing/', inline } });
     expect(await target.workletRoutes).to.deep.equal(['blob', 'blob']);
     await target.openMicrophone();

@@ -126,7 +126,73 @@ describe('VoiceSession', () => {
     ]);
     expect(ctx.events.filter((e) => e.type === 'transcript')).to.have.length(5);
     say('transcript.delta', 'assistant', 'Next');
+    ctx.audio.reachMarks();
     expect(ctx.session.snapshot.transcript).to.have.length(3);
+  });
+
+  it("shows the agent's words as the player reaches them, and all of them on a barge-in", async () => {
+    const ctx = setup();
+    await connect(ctx);
+    const say = (text: string) => ctx.socket().serverSend({ type: 'transcript.delta', role: 'assistant', text });
+    const shown = () => ctx.session.snapshot.transcript.map((e) => e.text);
+    say('One');
+    say('One two');
+    say('One two three');
+    expect(shown(), 'sent ahead of the sound, nothing shows yet').to.deep.equal([]);
+    ctx.audio.reachMarks(1);
+    expect(shown()).to.deep.equal(['One']);
+    ctx.audio.reachMarks(1);
+    expect(shown()).to.deep.equal(['One two']);
+    ctx.socket().serverSend({ type: 'interruption' });
+    expect(shown(), 'a barge-in shows what was waiting').to.deep.equal(['One two three']);
+    expect(ctx.audio.marks).to.have.length(0);
+  });
+
+  it('keeps the agent before the user: a user turn shows the words still waiting first', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'transcript.delta', role: 'assistant', text: 'Let me check' });
+    ctx.socket().serverSend({ type: 'transcript.delta', role: 'user', text: 'Wait' });
+    expect(ctx.session.snapshot.transcript.map((e) => e.role)).to.deep.equal(['assistant', 'user']);
+  });
+
+  it('speaks when the player is audible, through underruns, until the reply has played out', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    const speaking = () => ctx.session.snapshot.speaking;
+    ctx.socket().serverSend({ type: 'agent_start_talking' });
+    expect(speaking(), "the server's event runs ahead of the sound").to.equal(false);
+    ctx.audio.playback({ type: 'playing', playing: true });
+    expect(speaking()).to.equal(true);
+    ctx.audio.playback({ type: 'playing', playing: false });
+    expect(speaking(), 'an underrun is not the end of the reply').to.equal(true);
+    ctx.socket().serverSend({ type: 'agent_stop_talking' });
+    expect(ctx.audio.log, "the server's stop completes the reply's audio").to.include('end-reply');
+    expect(speaking(), 'queued audio is still playing').to.equal(true);
+    ctx.audio.playback({ type: 'reply', playedMs: 1234, interrupted: false });
+    expect(speaking()).to.equal(false);
+    expect(ctx.events.filter((e) => e.type === 'reply')).to.deep.equal([{ type: 'reply', playedMs: 1234, interrupted: false }]);
+  });
+
+  it('follows the server for speaking in a text chat, where nothing plays', async () => {
+    const ctx = setup({ mode: 'chat' });
+    await connect(ctx);
+    ctx.socket().serverSend({ type: 'agent_start_talking' });
+    expect(ctx.session.snapshot.speaking).to.equal(true);
+    ctx.socket().serverSend({ type: 'agent_stop_talking' });
+    expect(ctx.session.snapshot.speaking).to.equal(false);
+  });
+
+  it('reports audio the browser suspended, and resumes it on request', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    ctx.audio.suspend(true);
+    expect(ctx.session.snapshot.suspended).to.equal(true);
+    ctx.session.resumeAudio();
+    expect(ctx.audio.log).to.include('resume');
+    ctx.audio.suspend(false);
+    expect(ctx.session.snapshot.suspended).to.equal(false);
+    expect(ctx.events.filter((e) => e.type === 'suspended').map((e) => e.type === 'suspended' && e.suspended)).to.deep.equal([true, false]);
   });
 
   it('drops queued agent audio on interruption and stops speaking', async () => {
@@ -134,6 +200,7 @@ describe('VoiceSession', () => {
     await connect(ctx);
     ctx.socket().serverSend({ type: 'agent_start_talking' });
     ctx.socket().serverSend({ type: 'output_audio.delta', audio: btoa('\u0001\u0000') });
+    ctx.audio.playback({ type: 'playing', playing: true });
     expect(ctx.session.snapshot.speaking).to.equal(true);
     expect(ctx.audio.enqueued).to.have.length(1);
     ctx.socket().serverSend({ type: 'interruption' });

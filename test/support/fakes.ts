@@ -1,5 +1,7 @@
 /** Fakes for unit tests of VoiceSession alone; everything user-visible is also proven end to end. */
+import { VoiceAgentError } from '../../src/errors.js';
 import type { SocketClose } from '../../src/transport/socket-transport.js';
+import type { PlaybackEvent } from '../../src/audio/audio-engine.js';
 import type { SessionAudio, SessionDeps, SessionSocket } from '../../src/session/voice-session.js';
 
 export class FakeSocket implements SessionSocket {
@@ -52,8 +54,15 @@ export class FakeAudio implements SessionAudio {
   inputLevel = 0;
   outputLevel = 0;
   micError?: Error;
+  /** Marks the session placed, oldest first, until the "player" reaches them. */
+  readonly marks: (() => void)[] = [];
   private frameListener?: (pcm: Int16Array) => void;
   private microphoneLost?: () => void;
+  private playbackListener?: (event: PlaybackEvent) => void;
+  private suspendListener?: (suspended: boolean) => void;
+  private deviceLost?: (error: VoiceAgentError) => void;
+  /** What `setInputDevice` rejects with, if anything. */
+  deviceError?: Error;
 
   async openMicrophone(): Promise<void> {
     this.log.push('mic');
@@ -70,11 +79,40 @@ export class FakeAudio implements SessionAudio {
     this.microphoneLost = listener;
     return () => (this.microphoneLost = undefined);
   }
+  onPlayback(listener: (event: PlaybackEvent) => void): () => void {
+    this.playbackListener = listener;
+    return () => (this.playbackListener = undefined);
+  }
+  onSuspend(listener: (suspended: boolean) => void): () => void {
+    this.suspendListener = listener;
+    return () => (this.suspendListener = undefined);
+  }
+  onDeviceLost(listener: (error: VoiceAgentError) => void): () => void {
+    this.deviceLost = listener;
+    return () => (this.deviceLost = undefined);
+  }
+  async setInputDevice(id: string): Promise<void> {
+    this.log.push(`input:${id}`);
+    if (this.deviceError) throw this.deviceError;
+  }
+  async setOutputDevice(id: string): Promise<void> {
+    this.log.push(`output:${id}`);
+  }
   enqueue(pcm: Int16Array): void {
     this.enqueued.push(pcm);
   }
+  endReply(): void {
+    this.log.push('end-reply');
+  }
+  mark(reached: () => void): void {
+    this.marks.push(reached);
+  }
   interrupt(): void {
     this.log.push('interrupt');
+    this.marks.length = 0;
+  }
+  resume(): void {
+    this.log.push('resume');
   }
   setMuted(muted: boolean): void {
     this.log.push(`muted:${muted}`);
@@ -85,6 +123,22 @@ export class FakeAudio implements SessionAudio {
   /** The device goes away, as when it is unplugged. */
   loseMicrophone(): void {
     this.microphoneLost?.();
+  }
+  /** The chosen device went away and the default one took over, as the engine reports it. */
+  loseDevice(device: 'microphone' | 'speaker'): void {
+    this.deviceLost?.(new VoiceAgentError('device-lost', `The chosen ${device} is gone.`, { fatal: false, reason: device }));
+  }
+  /** The player reaches the oldest `count` marks. */
+  reachMarks(count = this.marks.length): void {
+    for (const reached of this.marks.splice(0, count)) reached();
+  }
+  /** The player's edges and reply reports, as the playback worklet would send them. */
+  playback(event: PlaybackEvent): void {
+    this.playbackListener?.(event);
+  }
+  /** The browser suspends (or resumes) the context. */
+  suspend(suspended: boolean): void {
+    this.suspendListener?.(suspended);
   }
   /** Drives one captured frame, as the capture worklet would. */
   capture(pcm: Int16Array): void {

@@ -69,6 +69,23 @@ const SCENARIOS = {
   },
   /** Never announces a session. */
   silent() {},
+  /**
+   * A real server's way of talking: `agent_start_talking`, then the whole reply's captions and its
+   * 2 s of audio (a 440 Hz tone) in one burst, far ahead of realtime, then `agent_stop_talking`.
+   */
+  'ahead-of-sound'(ws) {
+    ws.send(JSON.stringify(created));
+    ws.send(JSON.stringify({ type: 'agent_start_talking' }));
+    const words = ['One', 'two', 'three', 'four'];
+    for (let i = 0; i < words.length; i++) {
+      ws.send(JSON.stringify({ type: 'transcript.delta', role: 'assistant', text: words.slice(0, i + 1).join(' ') }));
+      const pcm = Buffer.alloc(24000); // 500 ms of 24 kHz PCM16 per word
+      for (let n = 0; n < 12000; n++) pcm.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 440 * n) / 24000)), n * 2);
+      ws.send(JSON.stringify({ type: 'output_audio.delta', audio: pcm.toString('base64') }));
+    }
+    ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'One two three four.' }));
+    ws.send(JSON.stringify({ type: 'agent_stop_talking' }));
+  },
   /** The agent hangs up on its own. */
   ended(ws) {
     ws.send(JSON.stringify(created));

@@ -16,3 +16,5 @@ export const closeIcon = icon(svg`<path d="M6 6l12 12M18 6 6 18"/>`);
 export const sendIcon = icon(svg`<path d="M4 12h15M13 6l6 6-6 6"/>`);
 export const downIcon = icon(svg`<path d="M12 5v14M6 13l6 6 6-6"/>`);
 export const waveIcon = icon(svg`<path d="M4 10v4M8 7v10M12 4v16M16 7v10M20 10v4"/>`);
+export const devicesIcon = icon(svg`<path d="M4 8h3M11 8h9M4 16h9M17 16h3"/><circle cx="9" cy="8" r="2"/><circle cx="15" cy="16" r="2"/>`);
+export const checkIcon = icon(svg`<path d="M5 12l5 5L20 7"/>`);

@@ -11,6 +11,7 @@ export type ViewState =
   | 'listening'
   | 'speaking'
   | 'muted'
+  | 'paused'
   | 'chatting'
   | 'ending'
   | 'ended'
@@ -24,6 +25,7 @@ export function viewState(snapshot: SessionSnapshot, muted: boolean, chat: boole
       return 'ending';
     case 'connected':
       if (chat) return 'chatting';
+      if (snapshot.suspended) return 'paused';
       return snapshot.speaking ? 'speaking' : muted ? 'muted' : 'listening';
     case 'disconnected':
       if (snapshot.error?.fatal) return 'error';
@@ -33,5 +35,5 @@ export function viewState(snapshot: SessionSnapshot, muted: boolean, chat: boole
 
 /** A call is set up or under way (the launcher shows it; the visualiser may run). */
 export function isLive(state: ViewState): boolean {
-  return state === 'listening' || state === 'speaking' || state === 'muted' || state === 'chatting';
+  return state === 'listening' || state === 'speaking' || state === 'muted' || state === 'paused' || state === 'chatting';
 }
