@@ -92,6 +92,13 @@ async function floating(theme) {
   await waitFor(tab, `${el('floating')}.transcript.some((e) => e.role === 'user')`);
   await waitFor(tab, `!${el('floating')}.speaking && ${el('floating')}.status === 'connected'`);
   await shot(tab, `floating-open-listening-${theme}`, corner);
+  // The device menu, opened and closed with real clicks on its button.
+  const deviceButton = await tab.evaluateHandle(`${el('floating')}.shadowRoot.querySelector('[part~="device-button"]')`);
+  await deviceButton.click();
+  await waitFor(tab, `${el('floating')}.shadowRoot.activeElement?.getAttribute('part') === 'device-option'`);
+  await shot(tab, `floating-open-devices-${theme}`, corner);
+  await deviceButton.click();
+  await unfocus(tab);
   await tab.evaluate(`${el('floating')}.muted = true`);
   await shot(tab, `floating-open-muted-${theme}`, corner);
   await tab.evaluate(`${el('floating')}.hide()`);

@@ -107,6 +107,7 @@ describe('<voice-agent>', () => {
     await reply;
     await el.stop();
     el.hide();
+    el.inputDeviceId = 'a-microphone';
     await el.updateComplete;
     const names = new Set(seen.map((e) => e.type));
     expect([...names].sort()).to.deep.equal([...PUBLIC_EVENT_NAMES].sort().filter((n) => n !== 'va-error'));

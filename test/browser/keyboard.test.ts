@@ -38,12 +38,44 @@ describe('keyboard', () => {
     await el.updateComplete;
     const reached: string[] = [];
     el.shadowRoot!.querySelector<HTMLElement>('[part~="transcript"]')!.focus();
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 5; i++) {
       reached.push(el.shadowRoot!.activeElement!.getAttribute('part')!);
       const ring = getComputedStyle(el.shadowRoot!.activeElement!);
       expect(ring.outlineStyle, `${reached.at(-1)} shows focus`).to.equal('solid');
-      await sendKeys({ press: 'Tab' });
+      // Not past the last control: Tab would leave the page, and the window its focus (the next test needs it).
+      if (i < 4) await sendKeys({ press: 'Tab' });
     }
-    expect(reached).to.deep.equal(['transcript', 'text-input', 'mute-button', 'call-button']);
+    expect(reached).to.deep.equal(['transcript', 'text-input', 'mute-button', 'device-button', 'call-button']);
+  });
+
+  it('works the device menu: Enter opens it on the chosen device, arrows move, Enter picks, Escape and Tab close it', async () => {
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" agent-id="a1" token-endpoint="/api/voice-token" variables=${QUIET}></voice-agent>`);
+    await el.start();
+    await el.updateComplete;
+    const active = () => el.shadowRoot!.activeElement!;
+    part(el, 'device-button')!.focus();
+    await sendKeys({ press: 'Enter' });
+    await waitUntil(() => focused(el) === 'device-option', 'Enter opens the menu, focus on the chosen device');
+    expect([active().textContent!.trim(), active().getAttribute('aria-checked')]).to.deep.equal(['System default', 'true']);
+    expect(getComputedStyle(active()).outlineStyle, 'the item shows focus').to.equal('solid');
+    await sendKeys({ press: 'ArrowDown' });
+    const next = active();
+    expect(next.getAttribute('aria-checked')).to.equal('false');
+    await sendKeys({ press: 'Enter' });
+    await waitUntil(() => focused(el) === 'device-button', 'Enter picks the device and gives focus back to the button');
+    expect(el.inputDeviceId).not.to.equal('');
+    expect(part(el, 'device-menu')).to.equal(null);
+    await sendKeys({ press: ' ' });
+    await waitUntil(() => focused(el) === 'device-option', 'Space opens it again');
+    expect(active().textContent).to.equal(next.textContent);
+    expect(active().getAttribute('aria-checked')).to.equal('true');
+    await sendKeys({ press: 'Escape' });
+    await waitUntil(() => focused(el) === 'device-button', 'Escape closes it and gives focus back');
+    expect(part(el, 'device-menu')).to.equal(null);
+    await sendKeys({ press: 'Enter' });
+    await waitUntil(() => focused(el) === 'device-option');
+    await sendKeys({ press: 'Tab' });
+    await waitUntil(() => part(el, 'device-menu') === null, 'Tab leaves the menu and closes it');
+    expect(focused(el)).to.equal('mute-button');
   });
 });

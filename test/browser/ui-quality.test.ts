@@ -28,6 +28,12 @@ const STATES: Record<string, (theme: string, layout: string) => Promise<VoiceAge
     await el.updateComplete;
     return el;
   },
+  'with the device menu open': async (theme, layout) => {
+    const el = await STATES['in a call']!(theme, layout);
+    el.shadowRoot!.querySelector<HTMLElement>('[part~="device-button"]')!.click();
+    await waitUntil(() => el.shadowRoot!.activeElement?.getAttribute('part') === 'device-option', 'the device menu opens');
+    return el;
+  },
   chat: async (theme, layout) => {
     const el = await fixture<VoiceAgentElement>(html`<voice-agent theme=${theme} layout=${layout} mode="chat" agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
     await el.start();
@@ -76,7 +82,7 @@ for (const theme of ['light', 'dark']) {
       for (const [state, show] of Object.entries(STATES)) {
         it(`is accessible ${state}, and every text reads at 4.5:1 or better`, async () => {
           const el = await show(theme, layout);
-          if (layout === 'floating') el.show();
+          if (layout === 'floating' && !el.open) el.show();
           await el.updateComplete;
           await expect(el).to.be.accessible();
           // Whole: a panel with content, nothing wider than it, nothing off the screen.
