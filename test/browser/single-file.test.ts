@@ -1,15 +1,20 @@
 /**
- * The bundle served alone (no worklets/ folder beside it, as when a site uploads one file): the
- * worklets load from the sources inlined in the bundle, and a voice call works.
+ * voice-agent.standalone.js served alone (no worklets/ folder beside it, as when a site uploads one
+ * file): it loads the worklets it carries inside, and a voice call works.
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import { agentSession, expectAllReleased, installSpies, loadBundle, nextEvent, serverCommand, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
-await loadBundle('/single/voice-agent.js');
+await loadBundle('/single/voice-agent.standalone.js');
 
-describe('the bundle served as a single file', () => {
-  it('falls back to its inlined worklets and completes a voice call', async () => {
+afterEach(async () => {
+  for (const el of document.querySelectorAll<VoiceAgentElement>('voice-agent')) await el.stop();
+  await expectAllReleased(spies);
+});
+
+describe('a bundle served as a single file', () => {
+  it('voice-agent.standalone.js falls back to the worklets inside it and completes a voice call', async () => {
     const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
     const connected = nextEvent<CustomEvent>(el, 'va-connect');
     await el.start();
@@ -22,7 +27,5 @@ describe('the bundle served as a single file', () => {
     const requests = await serverCommand<{ path: string; status: number }[]>('single-requests');
     expect(requests).to.deep.include({ path: '/single/worklets/capture-processor.js', status: 404 });
     expect(requests).to.deep.include({ path: '/single/worklets/playback-processor.js', status: 404 });
-    await el.stop();
-    await expectAllReleased(spies);
   });
 });

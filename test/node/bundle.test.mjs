@@ -1,6 +1,7 @@
 /**
- * The default single-file bundle stays small: Lit, the whole UI and the worklet fallback within the
- * 24 KB gzip budget, with the translations kept out of it.
+ * The default bundle stays small: Lit and the whole UI within the 24 KB gzip budget, with the
+ * translations and the worklets (files beside it) kept out of it. The standalone bundle is the same
+ * plus both worklets inside, and nothing else.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,4 +25,15 @@ test('each locale is a module of its own, not in the bundle', () => {
     assert.ok(sample, `${lang} has statusIdle`);
     assert.ok(!bundle.includes(sample), `${lang} stays out of the bundle`);
   }
+});
+
+test('the standalone bundle is the default one plus the worklets inside it', () => {
+  const gzip = (file) => gzipSync(readFileSync(`${root}dist/${file}`), { level: 9 }).length;
+  const bundle = readFileSync(`${root}dist/voice-agent.js`, 'utf8');
+  const standalone = readFileSync(`${root}dist/voice-agent.standalone.js`, 'utf8');
+  assert.ok(!bundle.includes('registerProcessor'), 'no worklet code in the default bundle');
+  assert.ok(standalone.includes('voice-agent-capture') && standalone.includes('voice-agent-playback'), 'both processors inside');
+  const extra = gzip('voice-agent.standalone.js') - gzip('voice-agent.js');
+  const worklets = gzip('worklets/capture-processor.js') + gzip('worklets/playback-processor.js');
+  assert.ok(extra > 0 && extra < worklets, `${extra} B more than the default bundle, under the ${worklets} B of the two worklet files`);
 });

@@ -28,7 +28,7 @@ test('custom-elements.json matches what the analyzer generates from the code (np
 
 test('every public event is documented with @fires', () => {
   const names = [...read('src/events.ts').matchAll(/eventName = '([a-z-]+)'/g)].map((m) => m[1]);
-  assert.equal(names.length, 8);
+  assert.equal(names.length, 9);
   assert.deepEqual(element.events.map((e) => e.name).sort(), names.sort());
 });
 
@@ -52,7 +52,26 @@ test('every part the element renders is documented with @csspart, and no other',
 test('the public attributes are the documented API', () => {
   assert.deepEqual(
     element.attributes.map((a) => a.name),
-    ['agent-id', 'token-endpoint', 'server-url', 'mode', 'variables', 'muted', 'layout', 'position', 'open', 'agent-name', 'show-transcript', 'theme', 'strings'],
+    [
+      'agent-id',
+      'token-endpoint',
+      'server-url',
+      'mode',
+      'variables',
+      'muted',
+      'input-device-id',
+      'output-device-id',
+      'playback',
+      'layout',
+      'position',
+      'open',
+      'agent-name',
+      'show-transcript',
+      'theme',
+      'prebuffer-ms',
+      'max-buffer-ms',
+      'strings',
+    ],
   );
   for (const method of ['start', 'stop', 'sendText', 'show', 'hide']) assert.ok(element.members.some((m) => m.name === method && m.kind === 'method'), method);
   for (const name of ['status', 'speaking', 'transcript']) assert.ok(element.members.some((m) => m.name === name), name);

@@ -1,0 +1,28 @@
+/**
+ * The default voice-agent.js served alone, without its worklets/ folder: the start fails with
+ * `audio-failed`, whose message names the files to serve, and the user reads that the site is not
+ * set up (not that their speaker is broken). Nothing stays open.
+ */
+import { expect, fixture, html } from '@open-wc/testing';
+import { expectAllReleased, installSpies, loadBundle, part, recordEvents, serverCommand, type VoiceAgentElement } from '../support/harness.js';
+
+const spies = installSpies();
+await loadBundle('/single/voice-agent.js');
+
+describe('voice-agent.js served without its worklets', () => {
+  it('fails the start with audio-failed, naming what to serve', async () => {
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" agent-id="a1" token-endpoint="/api/voice-token"></voice-agent>`);
+    const events = recordEvents(el);
+    await el.start();
+    await el.updateComplete;
+    const errors = events.filter((e) => e.type === 'va-error').map((e) => e.detail as { code: string; message: string });
+    expect(errors.map((e) => e.code)).to.deep.equal(['audio-failed']);
+    expect(errors[0].message).to.contain(`${location.origin}/single/worklets/`);
+    expect(errors[0].message).to.contain('serve the worklets/ folder beside voice-agent.js, or use voice-agent.standalone.js');
+    expect(el.status).to.equal('disconnected');
+    expect(part(el, 'error')!.textContent!.trim()).to.equal('This widget is not set up correctly. If you run this site, check its settings.');
+    const requests = await serverCommand<{ path: string; status: number }[]>('single-requests');
+    expect(requests).to.deep.include({ path: '/single/worklets/capture-processor.js', status: 404 });
+    await expectAllReleased(spies);
+  });
+});
