@@ -1,8 +1,10 @@
 /**
  * Where agent audio plays: `direct` to the AudioContext's own output; `echo-safe` through a loopback
- * RTCPeerConnection into an `<audio>` element; `auto` (the default) picks per browser, and picks
- * `direct` in every one measured (`node bench/echo.mjs`): Chromium's chrome-wide echo cancellation
- * already hears Web Audio, and the loopback adds its jitter buffer's delay.
+ * RTCPeerConnection into an `<audio>` element, which an echo canceller that ignores Web Audio still
+ * takes as its reference; `auto` (the default) is `direct` everywhere. Measured through a real loop
+ * (`node bench/echo.mjs`): Chromium's chrome-wide echo cancellation, on by default, and Firefox's
+ * canceller already cancel Web Audio, so the loopback gains nothing there and adds 60–90 ms. Where
+ * chrome-wide echo cancellation is off, only `echo-safe` is cancelled at all.
  */
 export type PlaybackMode = 'direct' | 'echo-safe' | 'auto';
 

@@ -167,10 +167,10 @@ export class VoiceAgentElement extends LitElement {
   outputDeviceId = '';
 
   /**
-   * Where the agent's voice plays: `auto` (the default; `direct` in every browser measured so far),
-   * `direct` (Web Audio's own output) or `echo-safe` (through a loopback WebRTC connection into an
-   * `<audio>` element, which echo cancellers that ignore Web Audio do hear; adds its jitter buffer's
-   * delay). Read when a call starts.
+   * Where the agent's voice plays: `direct` (Web Audio's own output, which the echo cancellers of
+   * Chromium and Firefox hear), `echo-safe` (through a loopback WebRTC connection into an `<audio>`
+   * element, for an echo canceller that ignores Web Audio, such as Chromium's with chrome-wide echo
+   * cancellation off; adds 60–90 ms), or `auto` (the default: `direct`). Read when a call starts.
    */
   playback: PlaybackMode = 'auto';
 
