@@ -8,27 +8,43 @@
  *   style recalculations and network requests made by that first render.
  * - connect: click → connected, and click → first microphone frame on the socket (local agent).
  * - capture: the cadence of the 20 ms frames on the socket over a few seconds.
- * - bargeIn: interrupt() → the player confirms the clear (main → audio thread → main), and
- *   interrupt() → the output meter reads silence (includes the meter's 1024-sample window).
- * - mainThread: main-thread task and script time per second of a voice call.
+ * - jitter: a bursty, late delivery profile played into the adaptive jitter buffer and into a fixed
+ *   250 ms prebuffer side by side: underruns, mean buffered ms, reply start delay.
+ * - playbackStartMs: a reply's first audio frame arrives → its first non-silent sample is rendered
+ *   (output tap on the audio thread), with the adaptive buffer and with the fixed 250 ms one.
+ * - bargeIn: samples of the old reply rendered after the interruption, and the time to silence,
+ *   from an output tap on the audio thread, over many interruptions; the clear's round trip.
+ * - echo: echo return loss and added latency of the plain and echo-safe playback paths, through a
+ *   real acoustic loop (PulseAudio: the speaker's monitor is the microphone).
+ * - mainThread: main-thread task and script time per second (and per minute) of a voice call.
+ * - audioThread: worklet time per render quantum, from the worklets' own clocks.
  * - memory: JS heap after garbage collection before and after many sessions, and what stays open.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
 import { LocalAgent, createTokenHandler } from '../dist/server/index.js';
 import { chromiumWithMicrophone, findChrome } from '../test/support/chrome.mjs';
 import { ensureFixtures } from '../test/support/fixtures.mjs';
+import { measureAudioThread, measureBargeIn, measureJitter, measurePlaybackStart } from './audio.mjs';
+import { measureEcho } from './echo.mjs';
+import { jitterProfile, simulate } from '../test/support/worklet-sim.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CAPTURE_SECONDS = 4;
-const BARGE_IN_RUNS = 20;
+const BARGE_IN_RUNS = 60;
+const PLAYBACK_START_RUNS = 12;
 const SESSIONS = 30;
 
-const results = { bundle: bundleSizes() };
+/** `--only jitter,bargeIn` runs just those measurements (for working on one); the default is all. */
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+const only = args.only?.split(',');
+const want = (name) => !only || only.includes(name);
+const results = { machine: {}, bundle: bundleSizes() };
 
 const chrome = findChrome();
 if (!chrome) throw new Error('No Chromium found: set CHROME_PATH (npm test installs one on Debian).');
@@ -50,12 +66,30 @@ try {
   await page.goto(`${origin}/bench`);
   await page.waitForFunction(() => customElements.get('voice-agent'));
 
-  results.firstRender = await measureFirstRender(5);
-  results.connect = await page.evaluate(measureConnect, 5);
-  results.capture = await page.evaluate(measureCapture, CAPTURE_SECONDS);
-  results.bargeIn = await page.evaluate(measureBargeIn, BARGE_IN_RUNS);
-  results.mainThread = await measureMainThread(page, cdp);
-  results.memory = await measureMemory(page, cdp);
+  results.machine = {
+    browser: await browser.version(),
+    contextSampleRate: await page.evaluate(() => new AudioContext().sampleRate),
+    cpus: (await import('node:os')).cpus().length,
+  };
+  if (want('firstRender')) results.firstRender = await measureFirstRender(5);
+  if (want('connect')) results.connect = await page.evaluate(measureConnect, 5);
+  if (want('capture')) results.capture = await page.evaluate(measureCapture, CAPTURE_SECONDS);
+  if (want('jitter')) {
+    results.jitter = await page.evaluate(measureJitter, {});
+    results.jitter.simulated = await simulateJitter([7, 11, 42]);
+  }
+  if (want('playbackStartMs')) {
+    results.playbackStartMs = {
+      adaptive: await page.evaluate(measurePlaybackStart, PLAYBACK_START_RUNS, undefined),
+      fixed250: await page.evaluate(measurePlaybackStart, PLAYBACK_START_RUNS, { audio: { prebufferMs: 250, adaptiveBuffer: false } }),
+    };
+  }
+  if (want('bargeIn')) results.bargeIn = await page.evaluate(measureBargeIn, BARGE_IN_RUNS);
+  if (want('mainThread')) results.mainThread = await measureMainThread(page, cdp);
+  if (want('audioThread')) results.audioThread = await page.evaluate(measureAudioThread, 4);
+  if (want('memory')) results.memory = await measureMemory(page, cdp);
+  // A browser of its own, on a PulseAudio loop (the speaker's monitor is the microphone).
+  if (want('echo')) results.echo = await measureEcho({ chrome, root, origin });
 } finally {
   await browser.close();
   await agent.close();
@@ -63,6 +97,7 @@ try {
 }
 
 console.log(JSON.stringify(results, null, 2));
+if (!only) console.log(table(results));
 
 // ───────────────────────────────── Node side ─────────────────────────────────
 
@@ -139,6 +174,12 @@ async function serve() {
     if (pathname === '/bench') return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
     if (pathname === '/bench/blank') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><body></body>');
     if (pathname === '/bench/engine.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(engineModule);
+    if (pathname === '/bench/output-tap.js') {
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}test/support/output-tap.js`));
+    }
+    if (pathname === '/bench/page-tools.js') {
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}bench/page-tools.js`));
+    }
     if (/^\/dist\/[\w/-]+\.js$/.test(pathname)) {
       try {
         return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}${pathname.slice(1)}`));
@@ -178,10 +219,12 @@ async function measureMainThread(page, cdp) {
   const after = await metrics(cdp);
   await page.evaluate(() => document.getElementById('main-thread').stop().then(() => document.getElementById('main-thread').remove()));
   const wall = after.Timestamp - before.Timestamp;
+  const taskMsPerSecond = ((after.TaskDuration - before.TaskDuration) * 1000) / wall;
   return {
     callSeconds: round(wall),
-    taskMsPerSecond: round(((after.TaskDuration - before.TaskDuration) * 1000) / wall),
+    taskMsPerSecond: round(taskMsPerSecond),
     scriptMsPerSecond: round(((after.ScriptDuration - before.ScriptDuration) * 1000) / wall),
+    mainThreadMsPerMin: Math.round(taskMsPerSecond * 60),
   };
 }
 
@@ -201,6 +244,54 @@ async function measureMemory(page, cdp) {
     growthPerSessionKB: round((after - before) / 1024 / SESSIONS),
     ...counts,
   };
+}
+
+/**
+ * The same profile through the built player on a simulated audio clock (no main-thread timers, no
+ * other load): what the algorithm itself does, per seed.
+ */
+async function simulateJitter(seeds) {
+  const out = { note: 'the built player worklet in Node, on a simulated audio clock at 48 kHz' };
+  for (const [name, options] of [
+    ['adaptive', { prebufferMs: 40, maxBufferMs: 400, adaptive: true }],
+    ['fixed250', { prebufferMs: 250, maxBufferMs: 250, adaptive: false }],
+  ]) {
+    out[name] = [];
+    for (const seed of seeds) {
+      const { stats, underrunsByReply } = await simulate(jitterProfile({ seed }), options);
+      out[name].push({ seed, underruns: stats.underruns, underrunsAfterFirstReply: stats.underruns - underrunsByReply[0], meanBufferedMs: Math.round(stats.meanBufferedMs) });
+    }
+  }
+  return out;
+}
+
+/** The headline figures as a short table, each beside its baseline where there is one. */
+function table(r) {
+  const rows = [
+    ['browser', `${r.machine.browser}, context ${r.machine.contextSampleRate} Hz, ${r.machine.cpus} CPUs`],
+    ['bundle (gzip)', `${r.bundle['voice-agent.js'].gzip} B`],
+    ['connect / first frame', `${r.connect.timeToConnectMs} / ${r.connect.timeToFirstFrameMs} ms`],
+    ['jitter: underruns (after 1st reply)', `adaptive ${r.jitter.adaptive.underruns} (${r.jitter.adaptive.underrunsAfterFirstReply}) | fixed 250 ms ${r.jitter.fixed250.underruns} (${r.jitter.fixed250.underrunsAfterFirstReply})`],
+    ['jitter: mean buffered', `adaptive ${r.jitter.adaptive.meanBufferedMs} ms | fixed 250 ms ${r.jitter.fixed250.meanBufferedMs} ms`],
+    [
+      'jitter, simulated clock (3 seeds)',
+      `adaptive ${r.jitter.simulated.adaptive.map((x) => `${x.underruns}(${x.underrunsAfterFirstReply})/${x.meanBufferedMs}ms`).join(' ')} | fixed 250 ms ${r.jitter.simulated.fixed250.map((x) => `${x.underruns}/${x.meanBufferedMs}ms`).join(' ')}`,
+    ],
+    ['playback start (median/p95)', `adaptive ${r.playbackStartMs.adaptive.median}/${r.playbackStartMs.adaptive.p95} ms | fixed 250 ms ${r.playbackStartMs.fixed250.median}/${r.playbackStartMs.fixed250.p95} ms`],
+    ['barge-in old samples (median/p95/max)', `${Object.values(r.bargeIn.oldSamplesAfterInterruption).join('/')} over ${r.bargeIn.runs} runs`],
+    ['barge-in time to silence (median/p95)', `${r.bargeIn.timeToSilenceMs.median}/${r.bargeIn.timeToSilenceMs.p95} ms`],
+    ...(r.echo?.plain
+      ? [
+          ['echo return loss', `plain ${r.echo.plain.echoReturnLossDb} dB | echo-safe ${r.echo.echoSafe.echoReturnLossDb} dB`],
+          ['echo path latency', `plain ${r.echo.plain.addedLatencyMs} ms | echo-safe ${r.echo.echoSafe.addedLatencyMs} ms`],
+        ]
+      : []),
+    ['main thread', `${r.mainThread.mainThreadMsPerMin} ms/min (${r.mainThread.taskMsPerSecond} ms/s)`],
+    ['audio thread', `${r.audioThread.loadPercentOfQuantum} % of a quantum`],
+    ['memory', `${r.memory.growthPerSessionKB} KB/session, ${r.memory.openAudioContexts} contexts, ${r.memory.openSockets} sockets open`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 function round(value) {
@@ -271,43 +362,6 @@ async function measureCapture(seconds) {
     meanIntervalMs: Math.round(mean * 100) / 100,
     p95JitterMs: Math.round(sorted[Math.floor(sorted.length * 0.95)] * 100) / 100,
     maxIntervalMs: Math.round(Math.max(...intervals) * 100) / 100,
-  };
-}
-
-async function measureBargeIn(runs) {
-  const { AudioEngine } = await import('/bench/engine.js');
-  const stats = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return { median: Math.round(s[Math.floor(s.length / 2)] * 100) / 100, p95: Math.round(s[Math.floor(s.length * 0.95)] * 100) / 100 };
-  };
-  const tone = new Int16Array(24000 * 2);
-  for (let i = 0; i < tone.length; i++) tone[i] = Math.round(16384 * Math.sin((2 * Math.PI * 440 * i) / 24000));
-  const clear = [];
-  const silent = [];
-  let sampleRate = 0;
-  for (let i = 0; i < runs; i++) {
-    const engine = AudioEngine.prepare({ worklets: { baseUrl: '/dist/worklets/' } });
-    sampleRate = engine.sampleRate;
-    await engine.start(24000);
-    engine.enqueue(tone.slice());
-    while (engine.outputLevel < 0.1) await new Promise((resolve) => setTimeout(resolve, 5));
-    const port = engine._playback.port;
-    const cleared = new Promise((resolve) =>
-      port.addEventListener('message', (event) => event.data.type === 'cleared' && resolve(performance.now())),
-    );
-    const t0 = performance.now();
-    engine.interrupt();
-    clear.push((await cleared) - t0);
-    while (engine.outputLevel >= 0.001) await new Promise((resolve) => setTimeout(resolve, 0));
-    silent.push(performance.now() - t0);
-    await engine.close();
-  }
-  return {
-    runs,
-    contextSampleRate: sampleRate,
-    renderQuantumMs: Math.round((128 / sampleRate) * 1000 * 100) / 100,
-    clearConfirmedMs: stats(clear),
-    silentAtOutputMs: stats(silent),
   };
 }
 
