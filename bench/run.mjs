@@ -104,7 +104,8 @@ if (!only) console.log(table(results));
 function bundleSizes() {
   const sizes = {};
   const locales = ['es', 'fr', 'de', 'hi', 'ar'].map((lang) => `locales/${lang}.js`);
-  for (const file of ['voice-agent.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js', ...locales]) {
+  const files = ['voice-agent.js', 'voice-agent-device-menu.js', 'voice-agent.standalone.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js'];
+  for (const file of [...files, ...locales]) {
     const bytes = readFileSync(`${root}dist/${file}`);
     sizes[file] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes).length };
   }
