@@ -42,8 +42,17 @@ async function page(theme, viewport = { width: 1100, height: 780 }) {
   await tab.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: theme }]);
   await tab.goto(`${origin}/`);
   await tab.waitForFunction(() => customElements.get('voice-agent'));
-  // Hooks that hold a state: the microphone request and the token request wait until released.
+  // Hooks that hold a state: the microphone request and the token request wait until released; the
+  // AudioContexts made are kept, so a shot can suspend one as the browser would.
   await tab.evaluate(() => {
+    window.contexts = [];
+    const RealContext = window.AudioContext;
+    window.AudioContext = class extends RealContext {
+      constructor(options) {
+        super(options);
+        window.contexts.push(this);
+      }
+    };
     const hold = (name) => new Promise((resolve) => (window[`release_${name}`] = resolve));
     const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
     navigator.mediaDevices.getUserMedia = async (c) => (window.holdMicrophone ? (await hold('microphone'), gum(c)) : gum(c));
@@ -98,6 +107,13 @@ async function floating(theme) {
   await waitFor(tab, `${el('floating')}.shadowRoot.activeElement?.getAttribute('part') === 'device-option'`);
   await shot(tab, `floating-open-devices-${theme}`, corner);
   await deviceButton.click();
+  await unfocus(tab);
+  // The browser suspends the call's audio (a phone call, a background tab): the panel asks for a tap.
+  await tab.evaluate('window.contexts.at(-1).suspend()');
+  await waitFor(tab, `${el('floating')}.matches(':state(paused)')`);
+  await shot(tab, `floating-open-paused-${theme}`, corner);
+  await tab.evaluate(`${el('floating')}.shadowRoot.querySelector('[part~="resume-button"]').click()`);
+  await waitFor(tab, `!${el('floating')}.matches(':state(paused)')`);
   await unfocus(tab);
   await tab.evaluate(`${el('floating')}.muted = true`);
   await shot(tab, `floating-open-muted-${theme}`, corner);
