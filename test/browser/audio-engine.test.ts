@@ -96,7 +96,15 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
       await target.openMicrophone();
       await target.start(24000);
       const steady = (await collectFrames(target, 100)).slice(15); // skip the start-up edge
-      expect(toneLevel(steady, 1000)).to.be.closeTo(0.5, 0.05);
+      const level = toneLevel(steady, 1000);
+      if (ENGINE === 'webkit') {
+        // WebKit's stream path between contexts (GStreamer at 44.1 kHz, one queue per channel; they
+        // can fall out of step for good after a dropped block, and the mono sum then loses up to about
+        // 2 dB: rates.test.ts measures it) hands the worklet a tone up to 2 dB down.
+        expect(level, `${ENGINE}: within 2 dB below 0.5`).to.be.within(0.5 * 10 ** (-2 / 20), 0.5 * 1.05);
+      } else {
+        expect(level).to.be.closeTo(0.5, 0.05);
+      }
       expect(toneLevel(steady, 1100)).to.be.below(0.02);
     });
   }

@@ -460,7 +460,7 @@ describe('AudioEngine device switching (real graph, tone microphones)', () => {
 
   /**
    * Which tone the captured frames carry, read in 10-frame runs until `expected` is clearly the one
-   * (amplitude 0.1 or more, the other tones under a tenth of it; the tones are at 0.5), for up to
+   * (amplitude 0.1 or more, the other tones under a quarter of it; the tones are at 0.5), for up to
    * 200 frames; the last run's tone if it never is. A new stream can take a while to flow, and
    * WebKit's stream path still delivers 200–400 ms of the previous stream's audio after a switch.
    */
@@ -478,7 +478,7 @@ describe('AudioEngine device switching (real graph, tone microphones)', () => {
       const signal = new Float32Array(frames.flatMap((f) => [...f].map((v) => v / 32768)));
       const levels = frequencies.map((f) => amplitudeAt(signal, f, 24000));
       const loudest = Math.max(...levels);
-      const clear = loudest >= 0.1 && levels.every((l) => l === loudest || l < loudest / 10);
+      const clear = loudest >= 0.1 && levels.every((l) => l === loudest || l < loudest / 4);
       tone = clear ? frequencies[levels.indexOf(loudest)]! : NaN;
     }
     return tone;
