@@ -216,11 +216,20 @@ describe('Jitter buffer and player (real worklets)', () => {
     await target.openMicrophone();
     await target.start(RATE);
     target.enqueue(pcmTone(440, RATE, RATE));
-    await waitUntil(() => target.playbackStats.playing, 'playing');
+    // Five 20 ms frames captured: the worklets have run at least 100 ms of quanta (34 at 44.1 kHz).
+    await new Promise<void>((resolve) => {
+      let frames = 0;
+      const stop = target.onFrame(() => {
+        if (++frames < 5) return;
+        stop();
+        resolve();
+      });
+    });
     const load = await target.readLoad();
+    const quanta = (0.1 * target.sampleRate) / QUANTUM;
     expect(load.quantumMs).to.be.closeTo((QUANTUM / target.sampleRate) * 1000, 1e-9);
-    expect(load.capture!.quanta).to.be.above(10);
-    expect(load.playback!.quanta).to.be.above(10);
+    expect(load.capture!.quanta).to.be.at.least(Math.floor(quanta) - 1);
+    expect(load.playback!.quanta).to.be.at.least(Math.floor(quanta) - 1);
     for (const meter of [load.capture!, load.playback!]) {
       expect(meter.meanMs).to.be.at.least(0);
       expect(meter.meanMs, 'far under a quantum').to.be.below(load.quantumMs);
