@@ -121,11 +121,14 @@ describe('webcall end to end (bundle + token endpoint + local agent)', () => {
         expect(el.speaking).to.equal(false);
         expect(spies.interruptionFrames.length).to.equal(interruptions + 1);
         // The player cleared its queue at once: the page told it within a moment of the frame's
-        // arrival, and the audio thread went silent one fading quantum after taking the command.
+        // arrival, and the audio thread went silent one fading quantum after taking the command. On
+        // the audio clock, from the context's time when the frame arrived to the frame the clear took
+        // effect at (the confirmation's trip back to the page is not counted: WebKit delivers worklet
+        // messages in bursts that can come a second apart under load).
         await waitUntil(() => clears.length > 0, 'the player confirms a clear');
-        expect(clears[0].at - spies.interruptionTimes.at(-1)!, 'ms from the interruption frame to the confirmed clear').to.be.below(150);
         const rate = player.context.sampleRate;
         const clearedAt = clears[0].frame;
+        expect(((clearedAt - spies.interruptionFrames.at(-1)!) / rate) * 1000, 'ms of audio from the interruption frame to the clear').to.be.below(150);
         const tapped = await tap.reach(clearedAt + rate);
         // Watched: a second, or less if the agent's next reply (to the words that interrupted it)
         // arrives sooner. The agent sends audio ahead of realtime, so seconds were still queued: a

@@ -36,15 +36,13 @@ export interface Spies {
   workletNodes: { name: string; node: AudioWorkletNode }[];
   /** For each `interruption` frame received: the newest context's clock (in frames) when it arrived. */
   interruptionFrames: number[];
-  /** For each `interruption` frame received: performance.now() when it arrived. */
-  interruptionTimes: number[];
   /** For each interruption: when the agent's next audio arrived after it (its next reply), if it has. */
   nextAudioFrames: number[];
   getUserMediaCalls: number;
 }
 
 export function installSpies(): Spies {
-  const spies: Spies = { contexts: [], sockets: [], streams: [], workletNodes: [], interruptionFrames: [], interruptionTimes: [], nextAudioFrames: [], getUserMediaCalls: 0 };
+  const spies: Spies = { contexts: [], sockets: [], streams: [], workletNodes: [], interruptionFrames: [], nextAudioFrames: [], getUserMediaCalls: 0 };
   const RealWorkletNode = window.AudioWorkletNode;
   window.AudioWorkletNode = class extends RealWorkletNode {
     constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
@@ -71,7 +69,6 @@ export function installSpies(): Spies {
         const now = Math.round(context.currentTime * context.sampleRate);
         if (data.includes('"type":"interruption"')) {
           spies.interruptionFrames.push(now);
-          spies.interruptionTimes.push(performance.now());
           return;
         }
         const last = spies.interruptionFrames.length - 1;
