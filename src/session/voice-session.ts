@@ -126,6 +126,8 @@ export class VoiceSession {
   private readonly _liveEntries = new Map<TranscriptRole, number>();
   /** Agent transcript updates waiting for the audio they belong to to be heard. */
   private _captions: Extract<AgentEvent, { type: 'transcript' }>[] = [];
+  /** Agent audio may still be queued (sent since the last barge-in or played-out reply). */
+  private _audioQueued = false;
   private _lastProtocolErrorAt = -Infinity;
   private _droppedFrames = 0;
 
@@ -210,6 +212,7 @@ export class VoiceSession {
     const { _config: config } = this;
     this._liveEntries.clear();
     this._captions = [];
+    this._audioQueued = false;
     this._serverEndReason = undefined;
     this._droppedFrames = 0;
     this._update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false, suspended: false, durationMs: undefined });
@@ -370,12 +373,13 @@ export class VoiceSession {
         break;
       }
       case 'audio':
+        this._audioQueued = true;
         this._audio?.enqueue(event.pcm);
         break;
       case 'transcript':
         // The agent's words appear as its voice reaches them, not when the server sends them ahead.
         // The user speaking ends the wait: their turn follows whatever the agent said before it.
-        if (event.role === 'assistant' && this._audio) {
+        if (event.role === 'assistant' && this._audio && this._audioQueued) {
           this._captions.push(event);
           this._audio.mark(() => this._releaseCaptions(1));
         } else {
@@ -384,6 +388,7 @@ export class VoiceSession {
         }
         break;
       case 'interruption':
+        this._audioQueued = false;
         this._audio?.interrupt();
         this._releaseCaptions();
         this._setSpeaking(false);

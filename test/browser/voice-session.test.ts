@@ -135,6 +135,7 @@ describe('VoiceSession', () => {
     await connect(ctx);
     const say = (text: string) => ctx.socket().serverSend({ type: 'transcript.delta', role: 'assistant', text });
     const shown = () => ctx.session.snapshot.transcript.map((e) => e.text);
+    ctx.socket().serverSend({ type: 'output_audio.delta', audio: btoa('\u0001\u0000') });
     say('One');
     say('One two');
     say('One two three');
@@ -145,6 +146,10 @@ describe('VoiceSession', () => {
     expect(shown()).to.deep.equal(['One two']);
     ctx.socket().serverSend({ type: 'interruption' });
     expect(shown(), 'a barge-in shows what was waiting').to.deep.equal(['One two three']);
+    expect(ctx.audio.marks).to.have.length(0);
+    // Nothing is left to hear after a barge-in: the agent's cut transcript shows at once.
+    ctx.socket().serverSend({ type: 'transcript', role: 'assistant', text: 'One two.' });
+    expect(shown()).to.deep.equal(['One two.']);
     expect(ctx.audio.marks).to.have.length(0);
   });
 
