@@ -38,6 +38,8 @@ export interface PlaybackOptions {
   adaptive: boolean;
   /** Ring size; audio beyond it is dropped and reported. */
   capacitySeconds: number;
+  /** Without an `end`, a reply is over once its queue has been empty for this long. */
+  replyGapMs: number;
 }
 export type PlaybackCommand =
   | { type: 'enqueue'; pcm: ArrayBuffer }

@@ -18,8 +18,6 @@ import { LoadMeter } from './lib/load-meter.js';
 import { assertNever } from './lib/assert-never.js';
 import { PLAYBACK_PROCESSOR, type PlaybackCommand, type PlaybackOptions, type PlaybackOutput } from './messages.js';
 
-/** Without an `end`, a reply is over once its queue has been empty for this long. */
-const REPLY_GAP_SECONDS = 1;
 /**
  * The lateness that counts is the worst of the last one to two windows of played audio; once it
  * falls, the wait follows it down with this half-life (also in played audio).
@@ -44,6 +42,7 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
   private readonly _floor: number;
   private readonly _ceiling: number;
   private readonly _adaptive: boolean;
+  private readonly _replyGap: number;
   private readonly _margin = MARGIN_SECONDS * sampleRate;
   private readonly _decay = Math.pow(0.5, QUANTUM / (SHRINK_HALF_LIFE_SECONDS * sampleRate));
   private readonly _fade = new Float32Array(QUANTUM);
@@ -80,11 +79,12 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
 
   constructor(options: { processorOptions: PlaybackOptions }) {
     super();
-    const { sourceRate, prebufferMs, maxBufferMs, adaptive, capacitySeconds } = options.processorOptions;
+    const { sourceRate, prebufferMs, maxBufferMs, adaptive, capacitySeconds, replyGapMs } = options.processorOptions;
     this._ring = new FloatRing(Math.ceil(capacitySeconds * sampleRate));
     this._resampler = new Resampler(sourceRate, sampleRate);
     this._resampled = new Float32Array(this._resampler.maxOutput(CHUNK));
     this._floor = Math.round((prebufferMs / 1000) * sampleRate);
+    this._replyGap = Math.round((replyGapMs / 1000) * sampleRate);
     this._ceiling = Math.max(this._floor, Math.round((maxBufferMs / 1000) * sampleRate));
     this._adaptive = adaptive;
     this.port.onmessage = (event: MessageEvent<PlaybackCommand>) => this._handleCommand(event.data);
@@ -124,8 +124,11 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
         this._setPlaying(true);
         this._fadeIn = true;
       } else {
-        if ((queued === 0 || stalled) && this._inReply && this._quietFrames >= REPLY_GAP_SECONDS * sampleRate) {
+        if ((queued === 0 || stalled) && this._inReply && this._quietFrames >= this._replyGap) {
+          // Never ended: the less-than-a-quantum it kept and the resampler's last millisecond go,
+          // rather than sound a second late or at the start of the next reply.
           ring.clear();
+          this._resampler.reset();
           this._read = this._written;
           this._finishReply();
         }

@@ -29,6 +29,8 @@ export interface AudioEngineOptions {
   adaptiveBuffer?: boolean;
   /** Ring size of the player (default 30 s: servers may send a whole reply faster than realtime). */
   playbackCapacitySeconds?: number;
+  /** Without `endReply()`, a reply is over once the player has been dry for this long (default 1 s). */
+  replyGapMs?: number;
   muted?: boolean;
   /**
    * How long `start()` waits for the AudioContext to run (default 4 s). A context that never starts
@@ -229,13 +231,14 @@ export class AudioEngine {
     if (this._closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
     const frameMs = this._options.frameMs ?? 20;
     try {
-      const { prebufferMs = 40, maxBufferMs = 400, adaptiveBuffer = true, playbackCapacitySeconds = 30 } = this._options;
+      const { prebufferMs = 40, maxBufferMs = 400, adaptiveBuffer = true, playbackCapacitySeconds = 30, replyGapMs = 1000 } = this._options;
       const playbackOptions: PlaybackOptions = {
         sourceRate: sampleRate,
         prebufferMs,
         maxBufferMs,
         adaptive: adaptiveBuffer,
         capacitySeconds: playbackCapacitySeconds,
+        replyGapMs,
       };
       this._playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
         numberOfInputs: 0,

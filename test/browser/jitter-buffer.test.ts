@@ -96,7 +96,7 @@ describe('Jitter buffer and player (real worklets)', () => {
   });
 
   it('fades out when a reply runs dry and back in when it continues, losing no audio', async () => {
-    const target = await player();
+    const target = await player({ replyGapMs: 10_000 }); // the late half stays in the reply however late WebKit tells of the stall
     const rate = target.sampleRate;
     const parts = chunks(600, 300);
     const tap = await tapOutput(playerNode(target));
@@ -119,7 +119,9 @@ describe('Jitter buffer and player (real worklets)', () => {
   });
 
   it('grows its wait past the lateness of an underrun (shrinking is tested on a simulated clock)', async () => {
-    const target = await player({ prebufferMs: 40, maxBufferMs: 400 });
+    // WebKit can deliver the audio thread's messages a second late: a long reply gap keeps the late
+    // audio inside the same reply however long the main thread takes to send it.
+    const target = await player({ prebufferMs: 40, maxBufferMs: 400, replyGapMs: 10_000 });
     const rate = target.sampleRate;
     const tap = await tapOutput(playerNode(target));
     const before = await target.readLoad();
@@ -137,7 +139,7 @@ describe('Jitter buffer and player (real worklets)', () => {
   });
 
   it('keeps a fixed prebuffer when asked to (the baseline), whatever arrives late', async () => {
-    const target = await player({ prebufferMs: 250, adaptiveBuffer: false });
+    const target = await player({ prebufferMs: 250, adaptiveBuffer: false, replyGapMs: 10_000 });
     const seen = events(target);
     target.enqueue(chunks(100, 100)[0]);
     await edges(seen, 2, 'a short reply still plays once nothing more comes, and runs dry');

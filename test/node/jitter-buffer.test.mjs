@@ -65,3 +65,30 @@ test('shrinks back towards the floor once replies arrive on time again, slowly',
   assert.ok(peak > 100, `grew to ${peak} ms`);
   assert.ok(stats.targetMs < 60, `settled at ${stats.targetMs} ms after 16 s on time`);
 });
+
+test('without an end, a reply is over once the player has been dry for the reply gap', async () => {
+  // 400 ms of audio, then 200 ms more in one burst `pauseMs` after the first part ran dry; never an `end`.
+  const profile = (pauseMs) => {
+    const arrivals = [];
+    for (let k = 0; k < 10; k++) arrivals.push({ atMs: k * 40, reply: 0, last: false });
+    for (let k = 0; k < 5; k++) arrivals.push({ atMs: 400 + pauseMs, reply: 0, last: false });
+    return { arrivals, chunkMs: 40 };
+  };
+  const played = (posted) => posted.filter((m) => m.type === 'reply').map((m) => (m.playedSamples / 48000) * 1000);
+  // A reply never ended loses what it kept back when it ran dry (under a quantum) and the resampler's
+  // last millisecond; nothing of it leaks into the next reply.
+  const TAIL_MS = (128 / 48000) * 1000 + 1;
+  const within = await simulate(profile(600), { ...ADAPTIVE, replyGapMs: 1000 });
+  assert.equal(within.stats.underruns, 1, 'a 600 ms stall inside a 1 s gap is an underrun of the same reply');
+  const [whole, ...none] = played(within.posted);
+  assert.deepEqual(none, []);
+  assert.ok(whole <= 600 && whole >= 600 - TAIL_MS, `${whole} ms`);
+  const past = await simulate(profile(1500), { ...ADAPTIVE, replyGapMs: 1000 });
+  assert.equal(past.stats.underruns, 0, 'after the gap, late audio starts a new reply');
+  const [first, second, ...more] = played(past.posted);
+  assert.deepEqual(more, []);
+  assert.ok(first <= 400 && first >= 400 - TAIL_MS, `${first} ms`);
+  assert.ok(second <= 200 && second >= 200 - TAIL_MS, `${second} ms: nothing of the first reply in it`);
+  const longGap = await simulate(profile(1500), { ...ADAPTIVE, replyGapMs: 2000 });
+  assert.equal(longGap.stats.underruns, 1, 'a longer gap keeps the same stall inside the reply');
+});

@@ -53,7 +53,7 @@ export function jitterProfile({ replies = 6, replyMs = 2000, gapMs = 800, chunkM
  */
 export async function simulate(profile, options, sampleRate = 48000) {
   const Player = await loadPlayer(sampleRate);
-  const player = new Player({ processorOptions: { sourceRate: 24000, capacitySeconds: 30, ...options } });
+  const player = new Player({ processorOptions: { sourceRate: 24000, capacitySeconds: 30, replyGapMs: 1000, ...options } });
   const posted = player.port.posted;
   const send = (data) => player.port.onmessage({ data });
   const chunkSamples = (24000 * profile.chunkMs) / 1000;
