@@ -1,10 +1,15 @@
 // Builds, in order:
-//   1. each AudioWorklet processor as one import-free ES module (dist/worklets/*.js);
-//   2. the browser bundles, Lit included, minified, registering <voice-agent>: dist/voice-agent.js
-//      (worklets and the device menu's chunk beside it) and dist/voice-agent.standalone.js (one
-//      file: worklets inlined as a fallback, for a site that serves that one file alone);
-//   3. the locale modules (dist/locales/*.js), one plain ES module each, never in the bundle;
-//   4. the Node side (token handler, local agent) as dist/server/index.js.
+//   1. each AudioWorklet processor as one import-free ES module, for the npm layout
+//      (dist/worklets/*.js) and beside the CDN files (dist/cdn/worklets/*.js);
+//   2. the CDN files, Lit included, minified, registering <voice-agent>: dist/cdn/voice-agent.js
+//      (worklets and the device menu's chunk beside it), dist/cdn/voice-agent.standalone.js (one
+//      ES module: worklets inlined as a fallback, for a site that serves that one file alone) and
+//      dist/cdn/voice-agent.iife.js (the same as a classic script);
+//   3. the locale modules for the CDN (dist/cdn/locales/*.js), one plain ES module each;
+//   4. the Node side: the token handler (dist/server/index.js, no dependencies) and the local agent
+//      (dist/local-agent/index.js, `ws` external).
+// The npm layout's browser modules (dist/*.js, Lit external, declarations beside them) come from
+// `tsc -p src/tsconfig.npm.json`, run by `npm run build` after this.
 import { builtinModules } from 'node:module';
 import resolve from '@rollup/plugin-node-resolve';
 import esbuild from 'rollup-plugin-esbuild';
@@ -20,7 +25,7 @@ const MANGLE = { mangleProps: /^_[a-z]/ };
 
 const worklets = WORKLETS.map((name) => ({
   input: `worklets/${name}.ts`,
-  output: { file: `dist/worklets/${name}.js`, format: 'es' },
+  output: ['dist/worklets', 'dist/cdn/worklets'].map((dir) => ({ file: `${dir}/${name}.js`, format: 'es' })),
   plugins: [esbuild({ tsconfig: 'worklets/tsconfig.json', target: 'es2022', minify: true, ...MANGLE })],
 }));
 
@@ -137,9 +142,9 @@ function terser() {
 }
 
 /**
- * The browser bundles. The default one (dist/voice-agent.js) loads its worklets and the device menu
- * (dist/voice-agent-device-menu.js, on its first use) from files beside it; the standalone one holds
- * everything in one file.
+ * The CDN files. The default one (dist/cdn/voice-agent.js) loads its worklets and the device menu
+ * (voice-agent-device-menu.js, on its first use) from files beside it; the standalone module and the
+ * classic script hold everything in one file.
  */
 const browserPlugins = () => [
   inlineWorklets(),
@@ -153,12 +158,18 @@ const browser = [
     input: 'src/voice-agent.ts',
     // The chunk imports Lit and the rest from the bundle itself, not from a third file.
     preserveEntrySignatures: 'allow-extension',
-    output: { dir: 'dist', format: 'es', entryFileNames: 'voice-agent.js', chunkFileNames: 'voice-agent-[name].js' },
+    output: { dir: 'dist/cdn', format: 'es', entryFileNames: 'voice-agent.js', chunkFileNames: 'voice-agent-[name].js' },
     plugins: browserPlugins(),
   },
   {
     input: 'src/voice-agent-standalone.ts',
-    output: { file: 'dist/voice-agent.standalone.js', format: 'es', inlineDynamicImports: true },
+    output: { file: 'dist/cdn/voice-agent.standalone.js', format: 'es', inlineDynamicImports: true },
+    plugins: browserPlugins(),
+  },
+  {
+    input: 'src/voice-agent-standalone.ts',
+    // `import.meta.url` becomes the script's own URL (document.currentScript) while it runs.
+    output: { file: 'dist/cdn/voice-agent.iife.js', format: 'iife', name: 'VoiceAgentWidget', inlineDynamicImports: true },
     plugins: browserPlugins(),
   },
 ];
@@ -166,15 +177,22 @@ const browser = [
 const LOCALES = ['es', 'fr', 'de', 'hi', 'ar'];
 const locales = LOCALES.map((lang) => ({
   input: `src/locales/${lang}.ts`,
-  output: { file: `dist/locales/${lang}.js`, format: 'es' },
+  output: { file: `dist/cdn/locales/${lang}.js`, format: 'es' },
   plugins: [esbuild({ tsconfig: 'src/tsconfig.json', target: 'es2022', minify: true })],
 }));
 
+const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const server = {
   input: 'src/server/index.ts',
   output: { file: 'dist/server/index.js', format: 'es' },
-  external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'],
-  plugins: [esbuild({ tsconfig: 'src/server/tsconfig.json', target: 'node20', platform: 'node' })],
+  plugins: [esbuild({ tsconfig: 'src/server/tsconfig.json', target: 'es2022' })],
 };
 
-export default [...worklets, ...browser, ...locales, server];
+const localAgent = {
+  input: 'src/local-agent/index.ts',
+  output: { file: 'dist/local-agent/index.js', format: 'es' },
+  external: [...NODE_BUILTINS, 'ws'],
+  plugins: [esbuild({ tsconfig: 'src/local-agent/tsconfig.json', target: 'node20', platform: 'node' })],
+};
+
+export default [...worklets, ...browser, ...locales, server, localAgent];

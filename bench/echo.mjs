@@ -47,7 +47,7 @@ const PATHS = { plain: 'direct', echoSafe: 'echo-safe' };
  * worklets built from source. `chromeArgs` are added to Chromium's arguments.
  */
 export async function measureEcho({ chrome, root, origin, runs = 3, chromeArgs = [] }) {
-  const { synthesizeSpeech } = await import(`${root}dist/server/index.js`);
+  const { synthesizeSpeech } = await import(`${root}dist/local-agent/index.js`);
   const { SPEECH_PHRASE } = await import(`${root}test/support/fixtures.mjs`);
   const signals = { clicks: clicks(LATENCY_SECONDS), noise: speechShapedNoise(ERL_SECONDS), speech: repeatSpeech(synthesizeSpeech(SPEECH_PHRASE, RATE).pcm, ERL_SECONDS) };
   const own = origin ? undefined : await serveEngine(root);

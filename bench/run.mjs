@@ -27,7 +27,8 @@ import { parseArgs } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
-import { LocalAgent, createTokenHandler } from '../dist/server/index.js';
+import { createTokenHandler } from '../dist/server/index.js';
+import { LocalAgent } from '../dist/local-agent/index.js';
 import { chromiumWithMicrophone, findChrome } from '../test/support/chrome.mjs';
 import { ensureFixtures } from '../test/support/fixtures.mjs';
 import { measureAudioThread, measureBargeIn, measureJitter, measurePlaybackStart } from './audio.mjs';
@@ -141,7 +142,7 @@ async function measureFirstRender(runs) {
     const before = { layouts: await metric('LayoutCount'), styles: await metric('RecalcStyleCount') };
     const timing = await tab.evaluate(async () => {
       const t0 = performance.now();
-      await import('/dist/voice-agent.js');
+      await import('/dist/cdn/voice-agent.js');
       const defined = performance.now() - t0;
       const requests = performance.getEntriesByType('resource').length;
       const el = document.createElement('voice-agent');
@@ -167,7 +168,7 @@ async function measureFirstRender(runs) {
 }
 
 async function serve() {
-  const page = `<!doctype html><meta charset="utf-8"><script type="module" src="/dist/voice-agent.js"></script><body></body>`;
+  const page = `<!doctype html><meta charset="utf-8"><script type="module" src="/dist/cdn/voice-agent.js"></script><body></body>`;
   let tokens;
   const http = createServer((req, res) => {
     const { pathname } = new URL(req.url, 'http://x');

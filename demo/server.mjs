@@ -14,7 +14,8 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalAgent, createTokenHandler, fliteSpeaker } from '../dist/server/index.js';
+import { createTokenHandler } from '../dist/server/index.js';
+import { LocalAgent, fliteSpeaker } from '../dist/local-agent/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PORT = Number(process.env.PORT ?? 8000);

@@ -17,7 +17,7 @@ import { agentTestServer, agentTestRoutes, PORT } from './support/agent-test-ser
 import { devicePlugin } from './support/device-plugin.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-if (!existsSync(`${root}dist/voice-agent.js`)) throw new Error('Build first: npm run build (npm test does it for you).');
+if (!existsSync(`${root}dist/cdn/voice-agent.js`)) throw new Error('Build first: npm run build (npm test does it for you).');
 const engine = process.env.VA_ENGINE ?? 'chromium';
 if (!ENGINES.includes(engine)) throw new Error(`VA_ENGINE must be one of ${ENGINES.join(', ')}`);
 const fixtures = await ensureFixtures(root);

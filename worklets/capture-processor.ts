@@ -6,7 +6,7 @@ import { floatToPcm16, rms } from './lib/pcm16.js';
 import { Resampler } from './lib/resampler.js';
 import { LoadMeter } from './lib/load-meter.js';
 import { assertNever } from './lib/assert-never.js';
-import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureOptions, type CaptureOutput } from './messages.js';
+import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureOptions, type CaptureOutput } from '../src/audio/worklet-messages.js';
 
 const QUANTUM = 128;
 

@@ -16,7 +16,7 @@ import { pcm16ToFloat } from './lib/pcm16.js';
 import { Resampler } from './lib/resampler.js';
 import { LoadMeter } from './lib/load-meter.js';
 import { assertNever } from './lib/assert-never.js';
-import { PLAYBACK_PROCESSOR, type PlaybackCommand, type PlaybackOptions, type PlaybackOutput } from './messages.js';
+import { PLAYBACK_PROCESSOR, type PlaybackCommand, type PlaybackOptions, type PlaybackOutput } from '../src/audio/worklet-messages.js';
 
 /**
  * The lateness that counts is the worst of the last one to two windows of played audio; once it

@@ -9,7 +9,7 @@ import {
   type PlaybackOptions,
   type PlaybackOutput,
   type WorkletLoad,
-} from '../../worklets/messages.js';
+} from './worklet-messages.js';
 import { isMissing, openInput, outputSelectable, setSink, watchDevices } from './devices.js';
 import { playbackRoute, type PlaybackMode, type PlaybackRoute } from './playback-route.js';
 import { WORKLET_NAMES, getDefaultWorkletSources, loadWorklet, type WorkletRoute, type WorkletSources } from './worklet-loader.js';

@@ -1,21 +1,26 @@
 import { VoiceAgentError } from '../errors.js';
+import { WORKLET_URLS } from '../worklet-urls.js';
 
 export type WorkletName = 'capture-processor' | 'playback-processor';
 export const WORKLET_NAMES: readonly WorkletName[] = ['capture-processor', 'playback-processor'];
 
 /**
- * Where worklet code comes from. `baseUrl` (files beside the bundle, CSP-friendly) is tried first;
- * `inline` source (compiled into the single-file bundle) is the fallback, as a Blob URL and then a
- * `data:` URL (Safari treats `blob:` in some iframes as cross-origin).
+ * Where worklet code comes from, tried in this order: a folder (`baseUrl`, the `worklet-base-url`
+ * attribute), the files' own URLs (`urls`: by default the files beside the module, which bundlers
+ * copy), then `inline` source (compiled into the single-file builds) as a Blob URL and then a `data:`
+ * URL (Safari treats `blob:` in some iframes as cross-origin). Files are what a strict
+ * Content-Security-Policy allows.
  */
 export interface WorkletSources {
   /** Folder holding `capture-processor.js` and `playback-processor.js`; relative to the page if relative. */
   baseUrl?: string;
+  /** Each worklet file's URL. */
+  urls?: Partial<Record<WorkletName, string>>;
   /** One module that registers both processors (and tolerates either being registered already). */
   inline?: string;
 }
 
-let defaultSources: WorkletSources = {};
+let defaultSources: WorkletSources = { urls: WORKLET_URLS };
 
 /** Sets where worklets load from when an engine is given no sources (the bundle entry calls this). */
 export function setDefaultWorkletSources(sources: WorkletSources): void {
@@ -51,11 +56,12 @@ export function loadWorklet(context: BaseAudioContext, name: WorkletName, source
     if (!context.audioWorklet) {
       throw new VoiceAgentError('audio-failed', 'This browser has no AudioWorklet support (it needs a secure, https page).');
     }
-    const { baseUrl, inline } = sources;
+    const { baseUrl, urls, inline } = sources;
+    const url = baseUrl ? new URL(`${name}.js`, new URL(baseUrl, document.baseURI)).href : urls?.[name];
     let lastError: unknown = new Error('no worklet source is configured');
-    if (baseUrl) {
+    if (url) {
       try {
-        await context.audioWorklet.addModule(new URL(`${name}.js`, new URL(baseUrl, document.baseURI)).href);
+        await context.audioWorklet.addModule(new URL(url, document.baseURI).href);
         return 'url';
       } catch (error) {
         lastError = error;
@@ -68,10 +74,13 @@ export function loadWorklet(context: BaseAudioContext, name: WorkletName, source
         lastError = error;
       }
     }
-    const where = baseUrl ? ` from ${new URL(baseUrl, document.baseURI).href}` : '';
+    const where = url ? ` from ${new URL(url, document.baseURI).href}` : '';
+    const fix = inline
+      ? 'serve the worklets/ folder beside the script (a Content-Security-Policy that allows neither blob: nor data: needs the files), or point worklet-base-url at them'
+      : 'serve the worklets/ folder beside voice-agent.js or point worklet-base-url at it, or use voice-agent.standalone.js';
     throw new VoiceAgentError(
       'audio-failed',
-      `The audio worklet "${name}" could not be loaded${where}: serve the worklets/ folder beside voice-agent.js, or use voice-agent.standalone.js.`,
+      `The audio worklet "${name}" could not be loaded${where}: ${fix}.`,
       { cause: lastError, reason: 'worklets' },
     );
   });

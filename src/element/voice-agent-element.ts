@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { PlaybackMode } from '../audio/playback-route.js';
+import { getDefaultWorkletSources } from '../audio/worklet-loader.js';
 import { VoiceAgentError } from '../errors.js';
 import { VaCloseEvent, VaDeviceChangeEvent, VaErrorEvent, VaOpenEvent } from '../events.js';
 import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
@@ -125,6 +126,7 @@ export class VoiceAgentElement extends LitElement {
     inputDeviceId: { attribute: 'input-device-id' },
     outputDeviceId: { attribute: 'output-device-id' },
     playback: {},
+    workletBaseUrl: { attribute: 'worklet-base-url' },
     layout: { reflect: true },
     position: { reflect: true },
     open: { type: Boolean, reflect: true },
@@ -173,6 +175,12 @@ export class VoiceAgentElement extends LitElement {
    * cancellation off; adds 60–90 ms), or `auto` (the default: `direct`). Read when a call starts.
    */
   playback: PlaybackMode = 'auto';
+
+  /**
+   * A folder holding the audio worklet files (`capture-processor.js`, `playback-processor.js`) for a
+   * site that hosts them somewhere else than beside the script (relative to the page). Read when a call starts.
+   */
+  workletBaseUrl = '';
 
   /** `floating` (the default: a launcher in a corner opens the panel) or `inline` (the panel in the page flow). */
   layout: Layout = 'floating';
@@ -260,7 +268,9 @@ export class VoiceAgentElement extends LitElement {
 
   /** @internal The audio settings the attributes hold, for the session. */
   get audioSettings() {
-    return { prebufferMs: this.prebufferMs, maxBufferMs: this.maxBufferMs, inputDeviceId: this.inputDeviceId, outputDeviceId: this.outputDeviceId, playback: this.playback };
+    const { prebufferMs, maxBufferMs, inputDeviceId, outputDeviceId, playback, workletBaseUrl } = this;
+    const worklets = workletBaseUrl ? { ...getDefaultWorkletSources(), baseUrl: workletBaseUrl } : undefined;
+    return { prebufferMs, maxBufferMs, inputDeviceId, outputDeviceId, playback, ...(worklets && { worklets }) };
   }
 
   /** @internal Which level the visualiser follows now. */

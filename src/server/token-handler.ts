@@ -4,8 +4,9 @@
  * (`POST /atoms/v1/conversation/register-call`).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { isPlainObject, parseJsonObject, readBody, sendJson, validateVariables } from './http-util.js';
-import type { CallVariables } from './call-types.js';
+import { readBody, sendJson } from '../local-agent/http-util.js';
+import { isPlainObject, parseJsonObject, validateVariables } from './validation.js';
+import type { CallVariables } from './validation.js';
 
 /** Settings for {@link createTokenHandler}. */
 export interface TokenHandlerOptions {

@@ -20,8 +20,8 @@
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import { AudioEngine } from '../../src/audio/audio-engine.js';
-import type { SessionStats } from '../../src/server/call-types.js';
-import { addCorrelation, frameRms, type CorrelationSums } from '../../src/server/turn-detector.js';
+import type { SessionStats } from '../../src/local-agent/call-types.js';
+import { addCorrelation, frameRms, type CorrelationSums } from '../../src/local-agent/turn-detector.js';
 import { floatToPcm16 } from '../../worklets/lib/pcm16.js';
 import { Resampler } from '../../worklets/lib/resampler.js';
 import {

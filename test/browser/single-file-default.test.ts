@@ -18,7 +18,7 @@ describe('voice-agent.js served without its worklets', () => {
     const errors = events.filter((e) => e.type === 'va-error').map((e) => e.detail as { code: string; message: string });
     expect(errors.map((e) => e.code)).to.deep.equal(['audio-failed']);
     expect(errors[0].message).to.contain(`${location.origin}/single/worklets/`);
-    expect(errors[0].message).to.contain('serve the worklets/ folder beside voice-agent.js, or use voice-agent.standalone.js');
+    expect(errors[0].message).to.contain('serve the worklets/ folder beside voice-agent.js or point worklet-base-url at it, or use voice-agent.standalone.js');
     expect(el.status).to.equal('disconnected');
     expect(part(el, 'error')!.textContent!.trim()).to.equal('This widget is not set up correctly. If you run this site, check its settings.');
     const requests = await serverCommand<{ path: string; status: number }[]>('single-requests');

@@ -426,7 +426,7 @@ describe('strings and locales', () => {
   }
 
   it('keeps the locales out of the default bundle', async () => {
-    const bundle = await (await fetch('/dist/voice-agent.js')).text();
+    const bundle = await (await fetch('/dist/cdn/voice-agent.js')).text();
     expect(bundle.includes('Listo para hablar') || bundle.includes('जाने')).to.equal(false);
   });
 

@@ -12,15 +12,15 @@ import { gzipSync } from 'node:zlib';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BUDGET = 24 * 1024;
 
-test('dist/voice-agent.js is within 24 KB gzip', () => {
-  const gzip = gzipSync(readFileSync(`${root}dist/voice-agent.js`), { level: 9 }).length;
+test('dist/cdn/voice-agent.js is within 24 KB gzip', () => {
+  const gzip = gzipSync(readFileSync(`${root}dist/cdn/voice-agent.js`), { level: 9 }).length;
   assert.ok(gzip <= BUDGET, `${gzip} bytes gzip, over the budget of ${BUDGET}`);
 });
 
 test('each locale is a module of its own, not in the bundle', () => {
-  const bundle = readFileSync(`${root}dist/voice-agent.js`, 'utf8');
+  const bundle = readFileSync(`${root}dist/cdn/voice-agent.js`, 'utf8');
   for (const lang of ['es', 'fr', 'de', 'hi', 'ar']) {
-    const locale = readFileSync(`${root}dist/locales/${lang}.js`, 'utf8');
+    const locale = readFileSync(`${root}dist/cdn/locales/${lang}.js`, 'utf8');
     const sample = /statusIdle:"([^"]+)"/.exec(locale)?.[1];
     assert.ok(sample, `${lang} has statusIdle`);
     assert.ok(!bundle.includes(sample), `${lang} stays out of the bundle`);
@@ -28,9 +28,9 @@ test('each locale is a module of its own, not in the bundle', () => {
 });
 
 test('the standalone bundle is the default one plus the worklets inside it', () => {
-  const gzip = (file) => gzipSync(readFileSync(`${root}dist/${file}`), { level: 9 }).length;
-  const bundle = readFileSync(`${root}dist/voice-agent.js`, 'utf8');
-  const standalone = readFileSync(`${root}dist/voice-agent.standalone.js`, 'utf8');
+  const gzip = (file) => gzipSync(readFileSync(`${root}dist/cdn/${file}`), { level: 9 }).length;
+  const bundle = readFileSync(`${root}dist/cdn/voice-agent.js`, 'utf8');
+  const standalone = readFileSync(`${root}dist/cdn/voice-agent.standalone.js`, 'utf8');
   assert.ok(!bundle.includes('registerProcessor'), 'no worklet code in the default bundle');
   assert.ok(standalone.includes('voice-agent-capture') && standalone.includes('voice-agent-playback'), 'both processors inside');
   const extra = gzip('voice-agent.standalone.js') - gzip('voice-agent.js');

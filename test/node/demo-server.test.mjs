@@ -58,7 +58,7 @@ test('the demo server prints its URL and the agent it uses, never a key', () => 
 });
 
 test('it serves the built files with their content types and no-cache', TIMEOUT, async () => {
-  const bundle = await get('/dist/server/index.js');
+  const bundle = await get('/dist/local-agent/index.js');
   assert.equal(bundle.status, 200);
   assert.equal(bundle.headers['content-type'], 'text/javascript; charset=utf-8');
   assert.equal(bundle.headers['cache-control'], 'no-cache');
@@ -86,7 +86,7 @@ test('nothing outside demo/ and dist/ can be reached', TIMEOUT, async () => {
     const answer = await get(path);
     assert.equal(answer.status, 404, `${path} → ${answer.status}`);
   }
-  assert.equal((await get('/dist/server/index.js', { method: 'POST' })).status, 405);
+  assert.equal((await get('/dist/local-agent/index.js', { method: 'POST' })).status, 405);
 });
 
 test('the token endpoint mints local-agent tokens for the page origin, and they connect', TIMEOUT, async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LocalAgent, synthesizeSpeech } from '../../dist/server/index.js';
+import { LocalAgent, synthesizeSpeech } from '../../dist/local-agent/index.js';
 
 const KEY = 'sk_local_dev';
 const RATE = 24000;

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create, ts } from '@custom-elements-manifest/analyzer';
 import { litPlugin } from '@custom-elements-manifest/analyzer/src/features/framework-plugins/lit/lit.js';
+import { globs, publishedPaths } from '../../custom-elements-manifest.config.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path) => readFileSync(`${root}${path}`, 'utf8');
-const ELEMENT = 'src/element/voice-agent-element.ts';
 /** Every file the element's view is made of: the element, its styles and its UI modules. */
 const VIEW_FILES = ['src/element/voice-agent-element.ts', 'src/element/voice-agent.styles.ts', ...readdirSync(`${root}src/element/ui`).map((f) => `src/element/ui/${f}`)];
 const view = VIEW_FILES.map(read).join('\n');
@@ -21,9 +21,19 @@ const committed = JSON.parse(read('custom-elements.json'));
 const element = committed.modules.flatMap((m) => m.declarations).find((d) => d.tagName === 'voice-agent');
 
 test('custom-elements.json matches what the analyzer generates from the code (npm run analyze)', () => {
-  const source = ts.createSourceFile(ELEMENT, read(ELEMENT), ts.ScriptTarget.ES2015, true);
-  const generated = create({ modules: [source], plugins: litPlugin(), context: { dev: false, thirdPartyCEMs: [] } });
+  const modules = globs.map((path) => ts.createSourceFile(path, read(path), ts.ScriptTarget.ES2015, true));
+  const generated = create({ modules, plugins: [...litPlugin(), publishedPaths()], context: { dev: false, thirdPartyCEMs: [] } });
   assert.deepEqual(committed, JSON.parse(JSON.stringify(generated)), 'custom-elements.json is stale: run npm run analyze');
+});
+
+test('custom-elements.json names the published modules and the define of <voice-agent>', () => {
+  const pkg = JSON.parse(read('package.json'));
+  const paths = committed.modules.map((m) => m.path);
+  assert.deepEqual(paths, ['dist/element/voice-agent-element.js', 'dist/voice-agent.js']);
+  for (const path of paths) assert.ok(pkg.files.some((f) => path.startsWith(`${f}/`)), `${path} is published`);
+  const define = committed.modules.flatMap((m) => m.exports ?? []).find((e) => e.kind === 'custom-element-definition');
+  assert.deepEqual(define, { kind: 'custom-element-definition', name: 'voice-agent', declaration: { name: 'VoiceAgentElement', module: 'dist/element/voice-agent-element.js' } });
+  assert.equal(pkg.exports['.'].default, './dist/voice-agent.js');
 });
 
 test('every public event is documented with @fires', () => {
@@ -62,6 +72,7 @@ test('the public attributes are the documented API', () => {
       'input-device-id',
       'output-device-id',
       'playback',
+      'worklet-base-url',
       'layout',
       'position',
       'open',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { LocalAgent, createTokenHandler } from '../../dist/server/index.js';
+import { createTokenHandler } from '../../dist/server/index.js';
+import { LocalAgent } from '../../dist/local-agent/index.js';
 
 const KEY = 'sk_local_dev';
 const ORIGIN = 'http://app.example:3000';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TurnDetector, frameRms } from '../../dist/server/index.js';
+import { TurnDetector, frameRms } from '../../dist/local-agent/index.js';
 
 const RATE = 24000;
 const FRAME = 480; // 20 ms

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { concatPcm, encodeWav, fliteSpeaker, silence, synthesizeSpeech } from '../../dist/server/index.js';
+import { concatPcm, encodeWav, fliteSpeaker, silence, synthesizeSpeech } from '../../dist/local-agent/index.js';
 
 const RATE = 24000;
 const PHRASE = 'Hello agent, please repeat this. Thanks a lot';

@@ -1,6 +1,6 @@
 /**
  * The server side of the browser tests, all on 127.0.0.1 and all real: the local agent (built
- * dist/server), the token handler in front of it at /api/voice-token, token endpoints that fail in
+ * dist/local-agent), the token handler in front of it at /api/voice-token, token endpoints that fail in
  * each way a site's endpoint can fail, the fault-injecting socket server, and `/single/`, which
  * serves the bundles without the worklet files beside them.
  *
@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { LocalAgent, createTokenHandler } from '../../dist/server/index.js';
+import { createTokenHandler } from '../../dist/server/index.js';
+import { LocalAgent } from '../../dist/local-agent/index.js';
 import { startFaultServer } from './fault-server.mjs';
 
 export const PORT = Number(process.env.VA_TEST_PORT ?? 8129);
@@ -103,7 +104,7 @@ export async function agentTestRoutes(ctx, next) {
     const file = { '/single/voice-agent.js': 'voice-agent.js', '/single/voice-agent.standalone.js': 'voice-agent.standalone.js' }[path];
     if (file) {
       ctx.type = 'text/javascript';
-      ctx.body = await readFile(`${root}dist/${file}`, 'utf8');
+      ctx.body = await readFile(`${root}dist/cdn/${file}`, 'utf8');
     } else {
       ctx.status = 404;
     }

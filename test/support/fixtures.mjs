@@ -6,7 +6,7 @@
  * up to 6 s, so every test that listens hears the phrase within 6 s, followed by a clear turn end.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { synthesizeSpeech, encodeWav } from '../../dist/server/index.js';
+import { synthesizeSpeech, encodeWav } from '../../dist/local-agent/index.js';
 
 export const SPEECH_PHRASE = 'Hello agent, please repeat this.';
 const RATE = 48000;

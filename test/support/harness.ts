@@ -7,7 +7,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { waitUntil as waitUntilBase } from '@open-wc/testing';
 import type { VoiceAgentElement } from '../../src/element/voice-agent-element.js';
 import { PUBLIC_EVENT_NAMES } from '../../src/events.js';
-import type { SessionStats } from '../../src/server/call-types.js';
+import type { SessionStats } from '../../src/local-agent/call-types.js';
 import './guards.js';
 
 export type { VoiceAgentElement };
@@ -24,7 +24,7 @@ export function waitUntil(predicate: () => unknown | Promise<unknown>, message?:
 }
 
 /** Loads a built bundle (registers <voice-agent>); `path` is a URL on the test server. */
-export async function loadBundle(path = '/dist/voice-agent.js'): Promise<void> {
+export async function loadBundle(path = '/dist/cdn/voice-agent.js'): Promise<void> {
   await import(/* @vite-ignore */ path);
 }
 

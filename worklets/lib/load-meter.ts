@@ -1,4 +1,4 @@
-import type { WorkletLoad } from '../messages.js';
+import type { WorkletLoad } from '../../src/audio/worklet-messages.js';
 
 /**
  * Time spent in `process()`, by the processor's own clock. AudioWorkletGlobalScope has no

@@ -1,6 +1,7 @@
 /**
- * voice-agent-widget: everything public, without side effects. Import `voice-agent-widget/voice-agent.js`
- * (or load the bundle with a script tag) to register `<voice-agent>`.
+ * `voice-agent-widget/element`: the element class and everything public, without side effects (no
+ * `customElements.define`): for a tag name of your own or a scoped registry. `voice-agent-widget`
+ * itself registers `<voice-agent>`.
  */
 export { VoiceAgentElement, DEFAULT_SERVER_URL } from './element/voice-agent-element.js';
 export * from './events.js';

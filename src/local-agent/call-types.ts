@@ -1,13 +1,11 @@
 /**
- * The local agent's plain data: what a call is, and what the agent records about one session. This
- * module imports nothing, so code for any runtime (the browser tests among it) can use its types.
+ * The local agent's plain data: what a call is, and what the agent records about one session. It imports
+ * types only, so code for any runtime (the browser tests among it) can use them.
  */
 
-/** `webcall`: audio both ways (text also accepted). `chat`: text only. */
-export type CallMode = 'webcall' | 'chat';
+import type { CallMode, CallVariables } from '../server/validation.js';
 
-/** Per-call prompt variables, as Atoms accepts them. */
-export type CallVariables = Record<string, string | number | boolean>;
+export type { CallMode, CallVariables };
 
 /** What the agent recorded about one session. A plain, JSON-serialisable object, updated while the session runs. */
 export interface SessionStats {

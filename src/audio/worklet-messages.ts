@@ -1,6 +1,7 @@
 /**
- * The typed port protocol between the main thread and the worklets. Types only: `src/` imports it
- * with `import type`, so nothing here may depend on worklet or DOM globals.
+ * The typed port protocol between the main thread and the worklets: the processor names and the
+ * message types. The worklet builds inline it into their import-free files, so nothing here may
+ * depend on worklet or DOM globals.
  */
 
 /** Registered processor names (namespaced: `registerProcessor` throws on duplicates within a scope). */

@@ -1,0 +1,11 @@
+/**
+ * The worklet files beside this module (`worklets/` in the npm package and on the CDN), as one
+ * literal `new URL(…, import.meta.url)` per file: bundlers (Vite, webpack, Rollup) see these, copy the
+ * files into the app and rewrite the URLs. In the classic-script build the base is the script's own URL.
+ */
+import type { WorkletName } from './audio/worklet-loader.js';
+
+export const WORKLET_URLS: Readonly<Record<WorkletName, string>> = {
+  'capture-processor': new URL('./worklets/capture-processor.js', import.meta.url).href,
+  'playback-processor': new URL('./worklets/playback-processor.js', import.meta.url).href,
+};
