@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
-import { createTokenHandler } from '../dist/server/index.js';
+import { createTokenHandler, toNodeHandler } from '../dist/server/index.js';
 import { LocalAgent } from '../dist/local-agent/index.js';
 import { chromiumWithMicrophone, findChrome } from '../test/support/chrome.mjs';
 import { ensureFixtures } from '../test/support/fixtures.mjs';
@@ -192,12 +192,15 @@ async function serve() {
     res.writeHead(404).end();
   });
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  tokens = createTokenHandler({
-    apiKey: 'sk_local_dev',
-    baseUrl: agent.restBaseUrl,
-    connectUrl: agent.connectUrl,
-    allowedOrigins: [`http://127.0.0.1:${http.address().port}`],
-  });
+  tokens = toNodeHandler(
+    createTokenHandler({
+      apiKey: 'sk_local_dev',
+      upstream: agent.restBaseUrl,
+      connectUrl: agent.connectUrl,
+      allowedOrigins: [`http://127.0.0.1:${http.address().port}`],
+      rateLimit: false, // the memory run makes many calls in a minute
+    }),
+  );
   return http;
 }
 
