@@ -5,8 +5,9 @@
  * echoes each turn back ("You said: …"), answers typed text, and can be interrupted, with the same
  * events, pacing and transcript rules as the real service.
  *
- * This module holds the HTTP side: the `register-call` route, the WebSocket upgrade and the public
- * {@link LocalAgent} class with its options. Each accepted connection runs as an `AgentSession`.
+ * This module holds the HTTP side: the `register-call` and `GET /agent/{id}` routes, the WebSocket
+ * upgrade and the public {@link LocalAgent} class with its options. Each accepted connection runs as
+ * an `AgentSession`.
  */
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
@@ -16,6 +17,8 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { AgentSession } from './agent-session.js';
 import type { SessionSettings } from './agent-session.js';
+import { AgentDirectory, validProfiles } from './agent-directory.js';
+import type { LocalAgentProfile } from './agent-directory.js';
 import type { SessionStats } from './call-types.js';
 import { parseRegisterCall, trustedGrant } from './call-grant.js';
 import type { Speaker } from './flite.js';
@@ -23,6 +26,10 @@ import { synthesizeSpeech } from './voice.js';
 import type { CallGrant } from './call-grant.js';
 import { bearerToken, readBody, secretsEqual, sendJson } from './http-util.js';
 import { TokenStore } from './token-store.js';
+import { SETUP_FAILED_CLOSE_CODE } from './protocol.js';
+import type { ServerEvent, SetupErrorCode } from './protocol.js';
+
+export type { LocalAgentProfile };
 
 /** Settings for {@link LocalAgent}. */
 export interface LocalAgentOptions {
@@ -49,10 +56,19 @@ export interface LocalAgentOptions {
   speechThreshold?: number;
   /** Receives one line per notable event (listening, tokens minted, sessions opened and closed). Never given a token or key. */
   log?: (line: string) => void;
+  /**
+   * The agents it plays, by id, each with what `GET /atoms/v1/agent/{id}` says of it. Default: any id
+   * (named `Local agent`). When set, `register-call` (404), the API-key connection (`error` 401, then
+   * close code 4000) and `GET /atoms/v1/agent/{id}` (400 `No agent found`, as Atoms answers) refuse
+   * other ids.
+   */
+  agents?: Record<string, LocalAgentProfile>;
 }
 
 const REGISTER_CALL_PATH = '/atoms/v1/conversation/register-call';
 const CONNECT_PATH = '/atoms/v1/agent/connect';
+/** `GET /atoms/v1/agent/{id}`: one agent's record. */
+const AGENT_PATH = /^\/atoms\/v1\/agent\/([^/]+)$/;
 const DEFAULT_GREETING = "Hello! I'm the local test agent. Say something, and I'll repeat it back to you.";
 const MAX_REGISTER_BODY_BYTES = 16 * 1024;
 const MAX_FRAME_BYTES = 1024 * 1024;
@@ -65,14 +81,15 @@ interface AgentConfig {
   apiKey: string;
   sampleRate: number;
   tokenTtlSeconds: number;
+  agents: AgentDirectory;
   session: SessionSettings;
   log: (line: string) => void;
 }
 
 /**
  * The local agent. Either owns an HTTP server ({@link LocalAgent.start}) or shares one
- * ({@link LocalAgent.attach}); either way it serves `POST /atoms/v1/conversation/register-call` and the
- * WebSocket at `/atoms/v1/agent/connect`.
+ * ({@link LocalAgent.attach}); either way it serves `POST /atoms/v1/conversation/register-call`,
+ * `GET /atoms/v1/agent/{id}` and the WebSocket at `/atoms/v1/agent/connect`.
  *
  * @example
  * const agent = await LocalAgent.start();
@@ -84,6 +101,8 @@ export class LocalAgent {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
   private readonly tokens: TokenStore;
   private readonly live = new Set<AgentSession>();
+  /** Connections refused after the upgrade, until their close completes. */
+  private readonly refused = new Set<WebSocket>();
   private readonly history: SessionStats[] = [];
   private closing: Promise<void> | undefined;
 
@@ -129,10 +148,16 @@ export class LocalAgent {
     return new LocalAgent(server, false, resolveConfig(options));
   }
 
-  /** Serves the request if it is for the agent's REST route (answering it asynchronously) and returns whether it was. */
+  /** Serves the request if it is for one of the agent's REST routes (answering it asynchronously) and returns whether it was. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    if (requestUrl(req)?.pathname !== REGISTER_CALL_PATH) return false;
-    this.registerCall(req, res).catch(() => sendJson(res, 500, { status: false, errors: ['Internal error'] }));
+    const path = requestUrl(req)?.pathname;
+    if (path === REGISTER_CALL_PATH) {
+      this.registerCall(req, res).catch(() => sendJson(res, 500, { status: false, errors: ['Internal error'] }));
+      return true;
+    }
+    const agentId = path === undefined ? undefined : AGENT_PATH.exec(path)?.[1];
+    if (agentId === undefined) return false;
+    this.getAgent(req, res, decodePathSegment(agentId));
     return true;
   }
 
@@ -143,7 +168,7 @@ export class LocalAgent {
     return `http://${urlHost(address)}:${address.port}`;
   }
 
-  /** The REST base, `${origin}/atoms/v1`, for `register-call`. */
+  /** The REST base, `${origin}/atoms/v1`, for `register-call` and `GET /agent/{id}`. */
   get restBaseUrl(): string {
     return `${this.origin}/atoms/v1`;
   }
@@ -168,6 +193,7 @@ export class LocalAgent {
   }
 
   private async shutdown(): Promise<void> {
+    for (const ws of this.refused) ws.terminate();
     await Promise.all([...this.live].map((session) => session.shutdown(SHUTDOWN_GRACE_MS)));
     this.server.off('upgrade', this.onUpgrade);
     this.wss.close();
@@ -195,18 +221,40 @@ export class LocalAgent {
       rejectUpgrade(socket, access.status);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.openSession(ws, access));
+    this.wss.handleUpgrade(req, socket, head, (ws) => ('setupError' in access ? this.refuseSession(ws, access) : this.openSession(ws, access)));
   };
 
   /**
    * Checks a connection's credential: a `wct_` token (used up here, whatever happens next) or, for
-   * trusted servers, the API key with the call's settings in the query (as a token or a Bearer header).
+   * trusted servers, an API key with the call's settings in the query, given as `?token=` or as a
+   * Bearer header, never both (400). A token that is unknown, used or expired, a missing credential,
+   * and call settings that do not parse are refused at the upgrade; a wrong key and an agent it does
+   * not play are setup failures reported on the socket (PROTOCOLS §1.8).
    */
-  private authorize(url: URL, req: IncomingMessage): CallGrant | { status: 400 | 401; reason: string } {
-    const credential = url.searchParams.get('token') ?? bearerToken(req.headers.authorization);
+  private authorize(url: URL, req: IncomingMessage): CallGrant | SetupFailure | { status: 400 | 401; reason: string } {
+    const query = url.searchParams.get('token');
+    const header = bearerToken(req.headers.authorization);
+    if (query !== null && header !== undefined) return { status: 400, reason: 'a token in the query and an Authorization header' };
+    const credential = query ?? header;
     if (!credential) return { status: 401, reason: 'no token' };
-    if (secretsEqual(credential, this.config.apiKey)) return trustedGrant(url.searchParams, this.config.sampleRate);
-    return this.tokens.redeem(credential) ?? { status: 401, reason: 'unknown, used or expired token' };
+    const isKey = secretsEqual(credential, this.config.apiKey);
+    if (!isKey && !credential.startsWith('sk_')) return this.tokens.redeem(credential) ?? { status: 401, reason: 'unknown, used or expired token' };
+    const grant = trustedGrant(url.searchParams, this.config.sampleRate);
+    if ('status' in grant) return grant;
+    if (!isKey) return { setupError: '401', message: 'Invalid API key.' };
+    if (!this.config.agents.has(grant.agentId)) return { setupError: '401', message: 'Agent not found.' };
+    return grant;
+  }
+
+  /** A fatal setup failure after the upgrade: an `error` event with the status, then close code 4000 (no `session.closed`). */
+  private refuseSession(ws: WebSocket, { setupError, message }: SetupFailure): void {
+    this.config.log(`connection closed after the upgrade (${setupError}: ${message})`);
+    this.refused.add(ws);
+    ws.on('error', () => ws.terminate());
+    ws.once('close', () => this.refused.delete(ws));
+    const event: ServerEvent = { type: 'error', code: setupError, message };
+    ws.send(JSON.stringify(event));
+    ws.close(SETUP_FAILED_CLOSE_CODE, message);
   }
 
   private openSession(ws: WebSocket, grant: CallGrant): void {
@@ -237,6 +285,7 @@ export class LocalAgent {
     }
     const call = parseRegisterCall(body.text);
     if ('error' in call) return fail(400, call.error);
+    if (!this.config.agents.has(call.agentId)) return fail(404, 'Agent not found');
 
     const token = this.tokens.issue({ ...call, sampleRate: this.config.sampleRate });
     this.config.log(`register-call: token issued for agent ${JSON.stringify(call.agentId)} (${call.mode})`);
@@ -244,6 +293,35 @@ export class LocalAgent {
       status: true,
       data: { access_token: token, expires_in: this.config.tokenTtlSeconds, sample_rate: this.config.sampleRate },
     });
+  }
+
+  /** `GET /atoms/v1/agent/{id}` with the API key: the agent's record, as Atoms answers it. */
+  private getAgent(req: IncomingMessage, res: ServerResponse, agentId: string | undefined): void {
+    const fail = (status: number, error: string, headers?: OutgoingHttpHeaders): void =>
+      sendJson(res, status, { status: false, errors: [error] }, headers);
+    if (req.method !== 'GET') return fail(405, 'Method not allowed', { Allow: 'GET' });
+    const key = bearerToken(req.headers.authorization);
+    if (key === undefined || !secretsEqual(key, this.config.apiKey)) return fail(401, 'Unauthorized');
+    // Atoms answers an id it cannot read, and one it does not know, with 400 rather than 404.
+    if (agentId === undefined || !AgentDirectory.validId(agentId)) return fail(400, 'Invalid agent id');
+    const record = this.config.agents.record(agentId);
+    if (!record) return fail(400, 'No agent found');
+    sendJson(res, 200, { status: true, data: record });
+  }
+}
+
+/** A fatal setup failure to report on the socket after the upgrade. */
+interface SetupFailure {
+  setupError: SetupErrorCode;
+  message: string;
+}
+
+/** A path segment, percent-decoded; undefined when it does not decode. */
+function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
 
@@ -285,6 +363,7 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
     turnSilenceMs = 600,
     speechThreshold = 0.02,
     log = () => {},
+    agents,
   } = options;
   const check = (ok: boolean, message: string): void => {
     if (!ok) throw new RangeError(`LocalAgent: ${message}`);
@@ -299,6 +378,7 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
   check(typeof turnSilenceMs === 'number' && turnSilenceMs > 0 && Number.isFinite(turnSilenceMs), '`turnSilenceMs` must be a positive number');
   check(typeof speechThreshold === 'number' && speechThreshold > 0 && speechThreshold < 1, '`speechThreshold` must be in (0, 1)');
   check(typeof log === 'function', '`log` must be a function');
+  check(validProfiles(agents), '`agents` must map agent ids (not `connect`) to objects with an optional string `name` and `description`');
   const safeLog = (line: string): void => {
     try {
       log(line);
@@ -312,6 +392,7 @@ function resolveConfig(options: LocalAgentOptions): AgentConfig {
     apiKey,
     sampleRate,
     tokenTtlSeconds,
+    agents: new AgentDirectory(agents, greeting),
     log: safeLog,
     session: { greeting, speak: (text: string, rate: number) => speak(text, rate), turnSilenceMs, speechThreshold, log: safeLog },
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { LocalAgent, synthesizeSpeech } from '../../dist/local-agent/index.js';
@@ -14,9 +15,9 @@ const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/;
 /** A real `ws` client that keeps every frame it receives, so a test can wait for them in order. */
 class Client {
   /** Opens a connection; rejects with the HTTP status (`Error('HTTP 401')`) when the upgrade is refused. */
-  static open(url) {
+  static open(url, options) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options);
       const client = new Client(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', (error) => {
@@ -209,6 +210,80 @@ test('register-call validates its body', TIMEOUT, async (t) => {
   assert.equal(wrongMethod.headers.get('allow'), 'POST');
 });
 
+/** `GET /atoms/v1/agent/{id}` on `agent`, with the key unless `key` says otherwise. */
+async function getAgent(agent, id, { key = KEY, method = 'GET' } = {}) {
+  const response = await fetch(`${agent.restBaseUrl}/agent/${encodeURIComponent(id)}`, {
+    method,
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+test('GET /agent/{id} answers the agent\'s record, wrapped as Atoms wraps it', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: 'Hi!' });
+  const { status, headers, body } = await getAgent(agent, '69da0b4c20c0e03cfa4ee258');
+  assert.equal(status, 200);
+  assert.equal(headers.get('cache-control'), 'no-store');
+  assert.equal(body.status, true);
+  const { createdAt, updatedAt, ...record } = body.data;
+  assert.deepEqual(record, {
+    _id: '69da0b4c20c0e03cfa4ee258',
+    name: 'Local agent',
+    description: '',
+    organization: 'local',
+    workflowType: 'single_prompt',
+    language: { default: 'en', supported: ['en'] },
+    firstMessage: 'Hi!',
+    defaultVariables: {},
+    allowInterruptions: true,
+    waitForUserToSpeakFirst: false,
+    archived: false,
+  });
+  assert.equal(new Date(createdAt).toISOString(), createdAt);
+  assert.equal(updatedAt, createdAt);
+  // Any id: without a list of agents the local agent plays whichever agent a page names.
+  assert.equal((await getAgent(agent, 'agent-test')).body.data._id, 'agent-test');
+});
+
+test('GET /agent/{id} knows only the listed agents when given a list', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '', agents: { 'agent-1': { name: 'Ada', description: 'Answers the phone' }, 'agent-2': {} } });
+  const ada = await getAgent(agent, 'agent-1');
+  assert.equal(ada.status, 200);
+  assert.equal(ada.body.data.name, 'Ada');
+  assert.equal(ada.body.data.description, 'Answers the phone');
+  assert.equal(ada.body.data.firstMessage, '');
+  assert.equal(ada.body.data.waitForUserToSpeakFirst, true);
+  assert.equal((await getAgent(agent, 'agent-2')).body.data.name, 'Local agent');
+  // Atoms answers an unknown agent with 400 "No agent found", not 404.
+  const unknown = await getAgent(agent, 'agent-3');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(unknown.body, { status: false, errors: ['No agent found'] });
+  // A plain request to the socket's path reaches the agent route, as on the real API.
+  const connect = await getAgent(agent, 'connect');
+  assert.equal(connect.status, 400);
+  assert.deepEqual(connect.body, { status: false, errors: ['Invalid agent id'] });
+});
+
+test('GET /agent/{id} requires the API key, before it says anything about the id', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { agents: { 'agent-1': {} } });
+  for (const key of [null, 'sk_wrong', 'wct_00000000-0000-0000-0000-000000000000']) {
+    for (const id of ['agent-1', 'agent-unknown']) {
+      const { status, body } = await getAgent(agent, id, { key });
+      assert.equal(status, 401, `${key} ${id}`);
+      assert.deepEqual(body, { status: false, errors: ['Unauthorized'] });
+    }
+  }
+  const post = await getAgent(agent, 'agent-1', { method: 'POST' });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('allow'), 'GET');
+});
+
+test('the agents option is checked', TIMEOUT, async () => {
+  for (const agents of [[], 'agent-1', { connect: {} }, { 'agent-1': null }, { 'agent-1': { name: 7 } }]) {
+    await assert.rejects(LocalAgent.start({ agents }), /agents/, JSON.stringify(agents));
+  }
+});
+
 test('unknown routes and upgrade paths get 404', TIMEOUT, async (t) => {
   const agent = await startAgent(t);
   assert.equal((await fetch(`${agent.origin}/nothing-here`)).status, 404);
@@ -261,6 +336,110 @@ test('a trusted server connects with the API key and the call settings in the qu
   );
   await assert.rejects(Client.open(`${agent.connectUrl}?token=${KEY}`), /HTTP 400/, 'agent_id is required');
   await assert.rejects(Client.open(`${agent.connectUrl}?token=${KEY}&agent_id=a&sample_rate=22050`), /HTTP 400/);
+});
+
+test('a trusted server may send the API key as a Bearer header instead', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '' });
+  const client = await Client.open(`${agent.connectUrl}?agent_id=by-header`, { headers: { authorization: `Bearer ${KEY}` } });
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+  assert.deepEqual(
+    agent.sessions.map((s) => s.agentId),
+    ['by-header'],
+  );
+});
+
+test('a connection with both a token in the query and an Authorization header gets 400, and the token stays unused', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '' });
+  const bearer = { headers: { authorization: `Bearer ${KEY}` } };
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${KEY}&agent_id=a`, bearer), /HTTP 400/);
+  const token = await mintToken(agent);
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=${token}`, bearer), /HTTP 400/);
+  assert.equal(agent.sessions.length, 0);
+  const client = await Client.open(`${agent.connectUrl}?token=${token}`);
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+});
+
+test('the key goes in the token parameter, as the mobile guides send it; api_key is not read', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '' });
+  await assert.rejects(Client.open(`${agent.connectUrl}?api_key=${KEY}&agent_id=a`), /HTTP 401/);
+  const client = await Client.open(`${agent.connectUrl}?token=${KEY}&agent_id=a&mode=webcall&sample_rate=24000`);
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+});
+
+/** Opens a connection the agent accepts and then refuses: resolves with what it sent and how it closed. */
+async function refusedAfterUpgrade(t, url, options) {
+  const client = await Client.open(url, options);
+  t.after(() => client.ws.terminate());
+  const { frame, skipped } = await client.next('error');
+  const close = await client.closed;
+  return { frame, skipped, close, frames: client.types() };
+}
+
+test('a wrong API key is a setup failure after the upgrade: error 401, then close code 4000', TIMEOUT, async (t) => {
+  const lines = [];
+  const agent = await startAgent(t, { log: (line) => lines.push(line) });
+  for (const [url, options] of [
+    [`${agent.connectUrl}?token=sk_wrong_key&agent_id=a`],
+    [`${agent.connectUrl}?agent_id=a`, { headers: { authorization: 'Bearer sk_wrong_key' } }],
+  ]) {
+    const { frame, skipped, close, frames } = await refusedAfterUpgrade(t, url, options);
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(frame, { type: 'error', code: '401', message: 'Invalid API key.' });
+    assert.equal(close.code, 4000);
+    assert.deepEqual(frames, ['error'], 'no session.created and no session.closed');
+  }
+  assert.equal(agent.sessions.length, 0);
+  assert.ok(!lines.join('\n').includes('sk_wrong_key'), 'the log never holds the key');
+  // A made-up wct_ token is still refused at the upgrade, and so are call settings that do not parse.
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=wct_made_up`), /HTTP 401/);
+  await assert.rejects(Client.open(`${agent.connectUrl}?token=sk_wrong_key&agent_id=a&mode=video`), /HTTP 400/);
+});
+
+test('with a list of agents, an agent it does not play is refused after the upgrade and at register-call', TIMEOUT, async (t) => {
+  const agent = await startAgent(t, { greeting: '', agents: { 'agent-known': { name: 'Known' } } });
+  const { frame, close } = await refusedAfterUpgrade(t, `${agent.connectUrl}?token=${KEY}&agent_id=agent-other`);
+  assert.deepEqual(frame, { type: 'error', code: '401', message: 'Agent not found.' });
+  assert.equal(close.code, 4000);
+  const unknown = await registerCall(agent, { agent_id: 'agent-other' });
+  assert.equal(unknown.status, 404);
+  assert.deepEqual(unknown.body, { status: false, errors: ['Agent not found'] });
+  assert.equal(agent.sessions.length, 0);
+
+  const client = await Client.open(`${agent.connectUrl}?token=${KEY}&agent_id=agent-known`);
+  t.after(() => client.ws.terminate());
+  await client.next('session.created');
+  const token = await mintToken(agent, { agent_id: 'agent-known' });
+  const second = await Client.open(`${agent.connectUrl}?token=${token}`);
+  t.after(() => second.ws.terminate());
+  await second.next('session.created');
+  assert.deepEqual(
+    agent.sessions.map((s) => s.agentId),
+    ['agent-known', 'agent-known'],
+  );
+});
+
+test('close() ends connections still closing after a setup failure', TIMEOUT, async () => {
+  const agent = await LocalAgent.start();
+  // A bare TCP client that upgrades and then never answers the agent's close frame.
+  const socket = connect(Number(new URL(agent.origin).port), '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+  socket.write(
+    'GET /atoms/v1/agent/connect?token=sk_wrong_key&agent_id=a HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n' +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  // The close frame's payload starts with the code: 4000 is 0x0f 0xa0.
+  for (let i = 0; i < 200 && !received.includes('\x0f\xa0'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.match(received, /^HTTP\/1\.1 101 /);
+  assert.ok(received.includes('\x0f\xa0'), 'the agent sent its close frame');
+  const dropped = new Promise((resolve) => socket.once('close', resolve));
+  const started = performance.now();
+  await agent.close();
+  await dropped;
+  assert.ok(performance.now() - started < 1000, 'close() does not wait for the client to answer');
 });
 
 test('session.created has the documented shape and an empty greeting says nothing', TIMEOUT, async (t) => {
