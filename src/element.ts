@@ -22,6 +22,7 @@ export {
   type TokenProvider,
   type TokenRequest,
 } from './session/token.js';
-export type { AgentEvent, ClientCommand, ProtocolAdapter, TranscriptRole } from './protocol/agent-events.js';
+export type { ClientTool, ClientTools, ToolCallContext, ToolCallError, ToolHandler } from './session/client-tools.js';
+export type { AgentEvent, ClientCommand, ProtocolAdapter, ToolDeclaration, TranscriptRole } from './protocol/agent-events.js';
 export { atomsAdapter } from './protocol/atoms/atoms-adapter.js';
 export { setDefaultWorkletSources, type WorkletSources } from './audio/worklet-loader.js';

@@ -27,7 +27,14 @@ export type VoiceAgentErrorCode =
   /** The agent server reported an error (fatal ones end the call). */
   | 'server-error'
   /** The agent sent a frame that could not be read; it was skipped and the call goes on. */
-  | 'protocol-error';
+  | 'protocol-error'
+  /**
+   * The agent refused the page's client tools (`tools`): a name an enabled dashboard tool already has
+   * (`tool_name_conflict`), tools the agent's configuration manages (`client_tools_managed_by_config`),
+   * or definitions it could not accept (`invalid_tools`); the message names the server's code. Never
+   * fatal: the call goes on without them.
+   */
+  | 'tools-rejected';
 
 /**
  * Why, where one code has several causes that call for different advice to the user:

@@ -4,12 +4,20 @@
  */
 import type { VoiceAgentError, VoiceAgentErrorCode } from './errors.js';
 import type { ConnectConfig } from './session/call-config.js';
+import type { ToolCallError } from './session/client-tools.js';
 import type { DisconnectReason, SessionStatus, TranscriptEntry } from './session/session-types.js';
 
 export type { ConnectConfig };
 
 const PUBLISHED = { bubbles: true, composed: true } as const;
 
+/**
+ * Fired by `start()` before anything opens. Cancelable: `preventDefault()` and nothing opens, the
+ * floating panel stays as it is, and no error is shown. Listeners may change `detail.config` for this
+ * call, synchronously: `variables`, `agentId`, `mode`, `serverUrl`, `tokenEndpoint` (unused with a
+ * `tokenProvider`). The changes are checked as the attributes are (`config-invalid`); the element's
+ * own properties keep their values. Everything else (token provider, audio, devices) comes from the element.
+ */
 export class VaBeforeConnectEvent extends CustomEvent<{ config: ConnectConfig }> {
   static readonly eventName = 'va-before-connect';
   constructor(config: ConnectConfig) {
@@ -102,6 +110,47 @@ export class VaDeviceChangeEvent extends CustomEvent<DeviceChangeDetail> {
   }
 }
 
+export interface ToolCallDetail {
+  /** The agent's id for this call; `va-tool-result` carries the same. */
+  callId: string;
+  /** The tool's name (a key of `tools`). */
+  name: string;
+  /** The arguments the agent passed: a JSON object. */
+  arguments: Record<string, unknown>;
+}
+/**
+ * The agent calls one of the page's client tools; its handler runs right after. Cancelable:
+ * `preventDefault()` keeps the handler from running, and the agent is told the page declined.
+ */
+export class VaToolCallEvent extends CustomEvent<ToolCallDetail> {
+  static readonly eventName = 'va-tool-call';
+  constructor(detail: ToolCallDetail) {
+    super(VaToolCallEvent.eventName, { ...PUBLISHED, cancelable: true, detail });
+  }
+}
+
+export interface ToolResultDetail {
+  callId: string;
+  name: string;
+  /** What the agent was told: the handler's value as a string, or a sentence saying what failed. */
+  output: string;
+  /**
+   * Why the output is not the handler's value: `unknown-tool`, `invalid-arguments`, `declined`,
+   * `failed` (threw or rejected), `timeout`, or `ended` (the call ended first; nothing was sent).
+   */
+  error?: ToolCallError;
+}
+/**
+ * A tool call settled: answered with `output` (a fire-and-forget tool's output is not sent). Fires
+ * once for every call, also for a tool the page does not have (no `va-tool-call` comes before that).
+ */
+export class VaToolResultEvent extends CustomEvent<ToolResultDetail> {
+  static readonly eventName = 'va-tool-result';
+  constructor(detail: ToolResultDetail) {
+    super(VaToolResultEvent.eventName, { ...PUBLISHED, detail });
+  }
+}
+
 export const PUBLIC_EVENT_NAMES = [
   VaBeforeConnectEvent.eventName,
   VaStatusChangeEvent.eventName,
@@ -112,18 +161,25 @@ export const PUBLIC_EVENT_NAMES = [
   VaOpenEvent.eventName,
   VaCloseEvent.eventName,
   VaDeviceChangeEvent.eventName,
+  VaToolCallEvent.eventName,
+  VaToolResultEvent.eventName,
 ] as const;
 
+/** Every `va-*` event by name: `addEventListener('va-error', …)` and JSX event props are typed from it. */
+export interface VoiceAgentEventMap {
+  'va-before-connect': VaBeforeConnectEvent;
+  'va-status-change': VaStatusChangeEvent;
+  'va-transcript': VaTranscriptEvent;
+  'va-error': VaErrorEvent;
+  'va-connect': VaConnectEvent;
+  'va-disconnect': VaDisconnectEvent;
+  'va-open': VaOpenEvent;
+  'va-close': VaCloseEvent;
+  'va-device-change': VaDeviceChangeEvent;
+  'va-tool-call': VaToolCallEvent;
+  'va-tool-result': VaToolResultEvent;
+}
+
 declare global {
-  interface GlobalEventHandlersEventMap {
-    'va-before-connect': VaBeforeConnectEvent;
-    'va-status-change': VaStatusChangeEvent;
-    'va-transcript': VaTranscriptEvent;
-    'va-error': VaErrorEvent;
-    'va-connect': VaConnectEvent;
-    'va-disconnect': VaDisconnectEvent;
-    'va-open': VaOpenEvent;
-    'va-close': VaCloseEvent;
-    'va-device-change': VaDeviceChangeEvent;
-  }
+  interface GlobalEventHandlersEventMap extends VoiceAgentEventMap {}
 }

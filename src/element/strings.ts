@@ -133,6 +133,9 @@ export function errorKey(error: VoiceAgentError): StringKey {
     case 'server-error':
     case 'protocol-error':
       return 'errorServer';
+    case 'tools-rejected':
+      // Never fatal, so never shown: the site's setup, should it ever be.
+      return 'errorConfig';
   }
 }
 

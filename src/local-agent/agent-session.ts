@@ -1,6 +1,6 @@
 /**
  * One agent WebSocket connection: the Atoms session protocol in both directions, turn taking, the echo
- * and goodbye behaviour, and the stats the agent records about the session.
+ * and goodbye behaviour, client tool calls (`tool-calls.ts`), and the stats the agent records about the session.
  */
 import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
@@ -10,6 +10,7 @@ import { parseJsonObject } from './http-util.js';
 import { Playback } from './playback.js';
 import { MAX_TEXT_LENGTH } from './protocol.js';
 import type { ServerEvent } from './protocol.js';
+import { ToolCalls, toolReplyText } from './tool-calls.js';
 import { TurnDetector, addCorrelation, frameRms } from './turn-detector.js';
 import type { CorrelationSums, TurnEvent } from './turn-detector.js';
 import { spokenUtterance, writtenUtterance } from './utterance.js';
@@ -36,6 +37,7 @@ export class AgentSession {
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
   private readonly detector: TurnDetector | undefined;
+  private readonly tools: ToolCalls;
   private playback: Playback | undefined;
   private readonly correlation: CorrelationSums = { energy: 0, lagged: 0 };
   private sinceUserDeltaMs = 0;
@@ -65,7 +67,18 @@ export class AgentSession {
       textInputs: [],
       invalidEvents: 0,
       audioSentMs: 0,
+      toolUpdates: 0,
+      tools: [],
+      toolCalls: [],
+      toolErrors: [],
     };
+    this.tools = new ToolCalls(this.stats, grant.variables, {
+      send: (event) => this.send(event),
+      // What the agent says proves it read the result; saying goodbye, it says nothing more.
+      settled: (call) => {
+        if (!this.ending && !this.finished) this.reply(toolReplyText(call));
+      },
+    });
     this.detector =
       grant.mode === 'webcall'
         ? new TurnDetector({ sampleRate: grant.sampleRate, threshold: settings.speechThreshold, silenceMs: settings.turnSilenceMs })
@@ -126,9 +139,15 @@ export class AgentSession {
         return this.onText(event['text']);
       case 'session.close':
         return this.end('client_requested');
-      case 'input_audio_buffer.commit':
       case 'session.update':
-        // Reserved no-ops in the protocol: turns come from server-side detection only.
+        // Without tools a reserved no-op; with them, the page's client tools.
+        return this.tools.update(event);
+      case 'function_call.result': {
+        const problem = this.tools.onResult(event);
+        return problem === undefined ? undefined : this.rejectEvent(problem);
+      }
+      case 'input_audio_buffer.commit':
+        // A reserved no-op in the protocol: turns come from server-side detection only.
         return;
       default:
         return this.rejectEvent(`unknown event type ${JSON.stringify(type.slice(0, 64))}`);
@@ -161,8 +180,10 @@ export class AgentSession {
       return;
     }
     this.stats.turns++;
-    this.send({ type: 'transcript', role: 'user', text: userTurnText(event.durationMs) });
+    const text = userTurnText(event.durationMs);
+    this.send({ type: 'transcript', role: 'user', text });
     if (this.ending) return;
+    if (this.tools.onUserTurn(text)) return;
     // The detector keeps at most 15 s of a turn; the caption says how much is actually played back.
     const echoedMs = Math.min(event.durationMs, (event.audio.length * 1000) / this.grant.sampleRate);
     this.reply('You said:', { label: echoLabel(echoedMs), pcm: event.audio });
@@ -190,6 +211,7 @@ export class AgentSession {
       this.reply(GOODBYE, undefined, () => this.end('ended'));
       return;
     }
+    if (this.tools.onUserTurn(text)) return;
     this.reply(`You wrote: ${text}`);
   }
 
@@ -234,6 +256,7 @@ export class AgentSession {
   private finish(reason: string): void {
     if (this.finished) return;
     this.finished = true;
+    this.tools.close();
     this.playback?.cancel();
     this.playback = undefined;
     this.stats.closeReason = reason;

@@ -44,4 +44,35 @@ export interface SessionStats {
   invalidEvents: number;
   /** Agent audio sent, in ms. */
   audioSentMs: number;
+  /** `session.update` frames that carried `tools`, accepted or refused. */
+  toolUpdates: number;
+  /** The client tools in force: those of the last accepted `session.update`, as declared. */
+  tools: ToolDeclarationRecord[];
+  /** Every client tool the agent called, oldest first. */
+  toolCalls: ToolCallRecord[];
+  /** The client-tool error codes sent (`invalid_tools`, `tool_timeout`, `unknown_call_id`, …), in order. */
+  toolErrors: string[];
+}
+
+/** One client tool as a `session.update` declared it. */
+export interface ToolDeclarationRecord {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  timeoutMs: number;
+  expectsResponse: boolean;
+}
+
+/** One client tool call the agent made. */
+export interface ToolCallRecord {
+  callId: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  /**
+   * `waiting` for the result, `answered`, `timed-out` (no result within the tool's timeout), or
+   * `fire-and-forget` (a tool that expects no response: nothing is waited for).
+   */
+  outcome: 'waiting' | 'answered' | 'timed-out' | 'fire-and-forget';
+  /** The result's output, once answered. */
+  output?: string;
 }

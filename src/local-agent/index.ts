@@ -4,10 +4,10 @@
  * helpers it speaks with, handy for test fixtures.
  */
 export { LocalAgent } from './local-agent.js';
-export type { LocalAgentOptions } from './local-agent.js';
+export type { LocalAgentOptions, LocalAgentProfile } from './local-agent.js';
 export { fliteSpeaker } from './flite.js';
 export type { Speaker } from './flite.js';
-export type { CallMode, CallVariables, SessionStats } from './call-types.js';
+export type { CallMode, CallVariables, SessionStats, ToolCallRecord, ToolDeclarationRecord } from './call-types.js';
 export { TurnDetector, frameRms } from './turn-detector.js';
 export type { TurnDetectorOptions, TurnEvent } from './turn-detector.js';
 export { concatPcm, encodeWav, silence, synthesizeSpeech } from './voice.js';

@@ -14,7 +14,35 @@ export type ServerEvent =
   | { type: 'output_audio.delta'; audio: string }
   | { type: 'transcript' | 'transcript.delta'; role: 'user' | 'assistant'; text: string }
   | { type: 'interruption' }
-  | { type: 'error'; code: 'invalid_event' | 'internal_error'; message: string };
+  /** The client tools declared by the last `session.update` were accepted: their names. */
+  | { type: 'session.updated'; tools: string[] }
+  /** The agent calls a client tool. */
+  | { type: 'function_call'; call_id: string; name: string; arguments: Record<string, unknown> | string }
+  | { type: 'error'; code: ToolErrorCode; message: string }
+  | { type: 'error'; code: 'invalid_event' | 'internal_error'; message: string }
+  /** A fatal setup failure after the upgrade: the HTTP status as a string; the socket then closes with 4000. */
+  | { type: 'error'; code: SetupErrorCode; message: string };
+
+/** Setup failures the agent reports after the WebSocket upgrade, before closing with code 4000. */
+export type SetupErrorCode = '401';
+
+/** The close code that follows a fatal setup error. */
+export const SETUP_FAILED_CLOSE_CODE = 4000;
+
+/**
+ * Client-tool errors (PROTOCOLS §1.7): a refused `session.update` (`invalid_tools`, `tool_name_conflict`,
+ * `client_tools_managed_by_config`), a result that is too late, unexpected or too large.
+ */
+export type ToolErrorCode =
+  | 'invalid_tools'
+  | 'tool_name_conflict'
+  | 'client_tools_managed_by_config'
+  | 'tool_timeout'
+  | 'unknown_call_id'
+  | 'result_too_large';
+
+/** Largest `function_call.result` output, in UTF-8 bytes. */
+export const MAX_TOOL_OUTPUT_BYTES = 64 * 1024;
 
 /** ISO-8601 in UTC without a zone, to the microsecond, as Atoms writes it (`2026-07-02T10:30:45.123000`). */
 export function timestamp(): string {

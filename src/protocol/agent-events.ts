@@ -22,13 +22,38 @@ export type AgentEvent =
   /** The server is ending the session (it closes the socket next). */
   | { type: 'session-ended'; reason: string }
   | { type: 'error'; code: string; message: string; fatal: boolean }
+  /** The agent took the page's client tools: the names it accepted. */
+  | { type: 'tools-accepted'; names: string[] }
+  /** The agent refused the page's client tools (`code` is the server's reason); the call goes on without them. */
+  | { type: 'tools-rejected'; code: string; message: string }
+  /**
+   * The agent calls one of the page's client tools and (unless the tool is fire-and-forget) waits for a
+   * `tool-result` with the same `callId`. `arguments` is undefined when they could not be read as a JSON object.
+   */
+  | { type: 'tool-call'; callId: string; name: string; arguments: Record<string, unknown> | undefined }
   /** A frame that could not be read. Skipped; reported to the page as a non-fatal `protocol-error`. */
   | { type: 'malformed'; message: string };
 
 export type ClientCommand =
   | { type: 'audio'; pcm: Int16Array }
   | { type: 'text'; text: string }
+  /** Declares the page's client tools, replacing those declared before (an empty list clears them). */
+  | { type: 'tools'; tools: readonly ToolDeclaration[] }
+  /** Answers a tool call with its output. */
+  | { type: 'tool-result'; callId: string; output: string }
   | { type: 'close' };
+
+/** One client tool as the agent is told about it: everything but the handler, defaults filled in. */
+export interface ToolDeclaration {
+  name: string;
+  description: string;
+  /** The arguments, as a JSON Schema object. */
+  parameters: Record<string, unknown>;
+  /** How long the agent waits for the result, in ms. */
+  timeoutMs: number;
+  /** False: the agent does not wait for a result (fire-and-forget). */
+  expectsResponse: boolean;
+}
 
 export interface Connection {
   url: string;

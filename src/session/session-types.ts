@@ -47,6 +47,8 @@ export interface SessionSnapshot {
   /** The error that ended the last session, until the next start. */
   readonly error?: VoiceAgentError;
   readonly info?: SessionInfo;
+  /** The client tools the agent accepted in this call (its last confirmation); empty before one. */
+  readonly acceptedTools: readonly string[];
 }
 
 export const INITIAL_SNAPSHOT: SessionSnapshot = Object.freeze({
@@ -55,4 +57,5 @@ export const INITIAL_SNAPSHOT: SessionSnapshot = Object.freeze({
   muted: false,
   suspended: false,
   transcript: Object.freeze([]) as readonly TranscriptEntry[],
+  acceptedTools: Object.freeze([]) as readonly string[],
 });

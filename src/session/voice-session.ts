@@ -1,8 +1,10 @@
 import { AudioEngine, type AudioEngineOptions, type PlaybackEvent } from '../audio/audio-engine.js';
 import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
-import type { AgentEvent, ProtocolAdapter, TranscriptRole } from '../protocol/agent-events.js';
+import type { AgentEvent, ClientCommand, ProtocolAdapter, TranscriptRole } from '../protocol/agent-events.js';
 import { atomsAdapter } from '../protocol/atoms/atoms-adapter.js';
 import { SocketTransport, type SocketClose, type SocketOpenOptions } from '../transport/socket-transport.js';
+import type { ToolCall, ToolResult } from './client-tools.js';
+import type { ToolRunner } from './tool-runner.js';
 import {
   INITIAL_SNAPSHOT,
   type CallMode,
@@ -30,6 +32,8 @@ export interface SessionConfig {
   sessionTimeoutMs?: number;
   /** How long `stop()` waits for the server to confirm the close before closing the socket itself. */
   closeTimeoutMs?: number;
+  /** The page's client tools (`ClientTools`), declared once the session starts; checked then. */
+  tools?: unknown;
 }
 
 /** The parts of AudioEngine the session uses. */
@@ -85,7 +89,16 @@ export type SessionEvent =
   | { type: 'suspended'; suspended: boolean }
   | { type: 'error'; error: VoiceAgentError }
   | { type: 'connect'; info: SessionInfo }
-  | { type: 'disconnect'; reason: DisconnectReason };
+  | { type: 'disconnect'; reason: DisconnectReason }
+  /** The agent confirmed the client tools: `snapshot.acceptedTools` holds the names it took. */
+  | { type: 'tools-accepted'; names: readonly string[] }
+  /**
+   * The agent calls a client tool the page has, which runs next unless a listener calls `decline()`
+   * (synchronously): then the agent is told the page declined.
+   */
+  | { type: 'tool-call'; call: ToolCall; decline(): void }
+  /** A tool call was answered (or, fire-and-forget or after the call ended, settled without an answer). */
+  | { type: 'tool-result'; result: ToolResult };
 
 export type SessionListener = (event: SessionEvent, snapshot: SessionSnapshot) => void;
 
@@ -130,6 +143,11 @@ export class VoiceSession {
   private _audioQueued = false;
   private _lastProtocolErrorAt = -Infinity;
   private _droppedFrames = 0;
+  /** The page's client tools as last set (checked when declared). */
+  private _toolDefinitions: unknown;
+  /** The tool runner, loaded when the page has tools or the agent calls one (undefined if it could not load); and once it is there. */
+  private _toolRunner?: Promise<ToolRunner | undefined>;
+  private _toolsLoaded?: ToolRunner;
 
   constructor(
     private readonly _config: SessionConfig,
@@ -137,6 +155,7 @@ export class VoiceSession {
   ) {
     this._adapter = _config.adapter ?? atomsAdapter;
     this._snapshotValue = { ...INITIAL_SNAPSHOT, muted: _config.muted ?? false };
+    this._toolDefinitions = _config.tools;
   }
 
   get snapshot(): SessionSnapshot {
@@ -200,6 +219,15 @@ export class VoiceSession {
     });
   }
 
+  /**
+   * Replaces the page's client tools. During a call the whole set is declared again at once (an empty
+   * set clears them); before the session starts, it is declared when it does.
+   */
+  setTools(tools: unknown): void {
+    this._toolDefinitions = tools;
+    if (this._snapshotValue.info && this._toolsLive()) this._withTools((runner) => runner.declare(tools, true));
+  }
+
   setMuted(muted: boolean): void {
     if (this._snapshotValue.muted === muted) return;
     this._update({ muted });
@@ -215,7 +243,15 @@ export class VoiceSession {
     this._audioQueued = false;
     this._serverEndReason = undefined;
     this._droppedFrames = 0;
-    this._update({ transcript: INITIAL_SNAPSHOT.transcript, error: undefined, info: undefined, speaking: false, suspended: false, durationMs: undefined });
+    this._update({
+      transcript: INITIAL_SNAPSHOT.transcript,
+      error: undefined,
+      info: undefined,
+      speaking: false,
+      suspended: false,
+      durationMs: undefined,
+      acceptedTools: INITIAL_SNAPSHOT.acceptedTools,
+    });
     this._setStatus('connecting');
     try {
       // A status listener may have stopped the session already; then nothing may be opened.
@@ -238,6 +274,9 @@ export class VoiceSession {
         );
       }
       this._setPhase('agent');
+      // The page's tools load beside the token and the socket, to be declared before `connect`.
+      const definitions = this._toolDefinitions;
+      const tools = definitions !== undefined && definitions !== null ? this._runner() : undefined;
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
       const credentials = await this._fetchCredentials(request, signal);
       signal.throwIfAborted();
@@ -256,6 +295,11 @@ export class VoiceSession {
       this._detachers.push(socket.onFrame(this._handleFrame), socket.onClose(this._handleClose));
       const info = await started;
       signal.throwIfAborted();
+      if (tools) {
+        const runner = await tools;
+        signal.throwIfAborted();
+        runner?.declare(this._toolDefinitions, false);
+      }
       if (this._audio) {
         await this._audio.start(info.sampleRate, signal);
         signal.throwIfAborted();
@@ -327,6 +371,7 @@ export class VoiceSession {
       this._update({ error });
       this._emit({ type: 'error', error });
     }
+    this._toolsLoaded?.abandon();
     const { _audio: audio, _socket: socket } = this;
     try {
       if (graceful && socket?.isOpen) {
@@ -410,9 +455,60 @@ export class VoiceSession {
       case 'malformed':
         this._reportProtocolError(event.message);
         break;
+      case 'tools-accepted':
+        this._update({ acceptedTools: Object.freeze([...event.names]) });
+        this._emit({ type: 'tools-accepted', names: this._snapshotValue.acceptedTools });
+        break;
+      case 'tools-rejected': {
+        const message = `The agent refused the client tools (${event.code}): ${event.message}`;
+        this._emit({ type: 'error', error: new VoiceAgentError('tools-rejected', message, { fatal: false }) });
+        break;
+      }
+      case 'tool-call':
+        this._withTools((runner) => runner.call(event));
+        break;
       default:
         assertNever(event);
     }
+  }
+
+  /** Runs `use` with the session's tool runner: at once when its module is there, else once it is. */
+  private _withTools(use: (runner: ToolRunner) => void): void {
+    if (this._toolsLoaded) use(this._toolsLoaded);
+    else void this._runner().then((runner) => runner && use(runner));
+  }
+
+  /**
+   * The session's tool runner, loading its module on first use. A module that cannot load (a site
+   * that serves voice-agent.js without the files beside it) is reported, and tried again next time.
+   */
+  private _runner(): Promise<ToolRunner | undefined> {
+    return (this._toolRunner ??= import('./tool-runner.js').then(
+      ({ ToolRunner: Runner }) => {
+        const send = (command: ClientCommand): boolean => {
+          if (!this._toolsLive()) return false;
+          this._socket!.send(this._adapter.encode(command));
+          return true;
+        };
+        return (this._toolsLoaded = new Runner({
+          send,
+          live: () => this._toolsLive(),
+          toolCall: (call, decline) => this._emit({ type: 'tool-call', call, decline }),
+          toolResult: (result) => this._emit({ type: 'tool-result', result }),
+          warn: (error) => this._emit({ type: 'error', error }),
+        }));
+      },
+      (cause: unknown) => {
+        this._toolRunner = undefined;
+        const message = 'The client tools could not be loaded: serve the files built beside voice-agent.js together.';
+        this._emit({ type: 'error', error: new VoiceAgentError('config-invalid', message, { fatal: false, cause }) });
+        return undefined;
+      },
+    ));
+  }
+
+  private _toolsLive(): boolean {
+    return !!this._socket && !!this._abort && !this._abort.signal.aborted;
   }
 
   private readonly _handlePlayback = (event: PlaybackEvent): void => {

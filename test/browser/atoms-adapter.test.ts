@@ -52,6 +52,41 @@ describe('atomsAdapter', () => {
     expect(decode({ type: 'session.closed', reason: 'ended' })).to.deep.equal([{ type: 'session-ended', reason: 'ended' }]);
   });
 
+  it('decodes the dotted spellings of the talking events as well', () => {
+    expect(decode({ type: 'agent.start_talking', timestamp: '2026-07-02T10:30:45.123456' })).to.deep.equal([{ type: 'agent-speaking', speaking: true }]);
+    expect(decode({ type: 'agent.stop_talking' })).to.deep.equal([{ type: 'agent-speaking', speaking: false }]);
+  });
+
+  it('decodes session.updated into the accepted tool names', () => {
+    expect(decode({ type: 'session.updated', tools: ['get_weather', 'ping'] })).to.deep.equal([{ type: 'tools-accepted', names: ['get_weather', 'ping'] }]);
+    expect(decode({ type: 'session.updated', tools: [{ name: 'get_weather' }, 'ping', 7, null] })).to.deep.equal([
+      { type: 'tools-accepted', names: ['get_weather', 'ping', '7'] },
+    ]);
+    expect(decode({ type: 'session.updated', tools: [] })).to.deep.equal([{ type: 'tools-accepted', names: [] }]);
+    expect(decode({ type: 'session.updated' })[0].type).to.equal('malformed');
+  });
+
+  it('decodes function_call with arguments as an object or a JSON string', () => {
+    const call = { type: 'function_call', call_id: 'call_1', name: 'get_weather' };
+    expect(decode({ ...call, arguments: { city: 'Paris' } })).to.deep.equal([{ type: 'tool-call', callId: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } }]);
+    expect(decode({ ...call, arguments: '{"city":"Oslo"}' })).to.deep.equal([{ type: 'tool-call', callId: 'call_1', name: 'get_weather', arguments: { city: 'Oslo' } }]);
+    for (const none of [undefined, null, '']) expect((decode({ ...call, arguments: none })[0] as { arguments: unknown }).arguments).to.deep.equal({});
+    // Unreadable arguments still make a call, which the session answers as such.
+    for (const bad of ['{oops', '[1]', '"text"', 42, [1, 2]]) {
+      expect(decode({ ...call, arguments: bad })).to.deep.equal([{ type: 'tool-call', callId: 'call_1', name: 'get_weather', arguments: undefined }]);
+    }
+    expect(decode({ type: 'function_call', name: 'x', arguments: {} })[0].type).to.equal('malformed');
+  });
+
+  it('turns the client-tools refusals into tools-rejected; other tool errors stay non-fatal errors', () => {
+    for (const code of ['tool_name_conflict', 'client_tools_managed_by_config', 'invalid_tools']) {
+      expect(decode({ type: 'error', code, message: 'no' })).to.deep.equal([{ type: 'tools-rejected', code, message: 'no' }]);
+    }
+    for (const code of ['tool_timeout', 'unknown_call_id', 'result_too_large']) {
+      expect(decode({ type: 'error', code, message: 'late' })).to.deep.equal([{ type: 'error', code, message: 'late', fatal: false }]);
+    }
+  });
+
   it('reads flat and nested error frames; HTTP-status codes are fatal', () => {
     expect(decode({ type: 'error', code: '401', message: 'Unauthorized' })).to.deep.equal([
       { type: 'error', code: '401', message: 'Unauthorized', fatal: true },
@@ -61,7 +96,7 @@ describe('atomsAdapter', () => {
   });
 
   it('skips unknown event types and reports unreadable frames', () => {
-    expect(decode({ type: 'session.updated', tools: [] })).to.deep.equal([]);
+    expect(decode({ type: 'conversation.item.created', item: {} })).to.deep.equal([]);
     for (const frame of ['nope', '[]', 'null', '{"type":1}']) expect(decode(frame)[0].type, frame).to.equal('malformed');
     expect(atomsAdapter.decode(new ArrayBuffer(4))[0].type).to.equal('malformed');
   });
@@ -69,6 +104,17 @@ describe('atomsAdapter', () => {
   it('encodes commands as Atoms client frames', () => {
     expect(JSON.parse(atomsAdapter.encode({ type: 'text', text: 'hi' }) as string)).to.deep.equal({ type: 'input_text.send', text: 'hi' });
     expect(JSON.parse(atomsAdapter.encode({ type: 'close' }) as string)).to.deep.equal({ type: 'session.close' });
+    const tools = [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} }, timeoutMs: 5000, expectsResponse: false }];
+    expect(JSON.parse(atomsAdapter.encode({ type: 'tools', tools }) as string)).to.deep.equal({
+      type: 'session.update',
+      tools: [{ type: 'function', name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} }, timeout_ms: 5000, expectsResponse: false }],
+    });
+    expect(JSON.parse(atomsAdapter.encode({ type: 'tools', tools: [] }) as string)).to.deep.equal({ type: 'session.update', tools: [] });
+    expect(JSON.parse(atomsAdapter.encode({ type: 'tool-result', callId: 'call_1', output: 'ok' }) as string)).to.deep.equal({
+      type: 'function_call.result',
+      call_id: 'call_1',
+      output: 'ok',
+    });
     const audio = JSON.parse(atomsAdapter.encode({ type: 'audio', pcm: Int16Array.of(1, -2) }) as string);
     expect(audio.type).to.equal('input_audio_buffer.append');
     expect(Array.from(base64ToPcm16(audio.audio))).to.deep.equal([1, -2]);

@@ -86,6 +86,22 @@ const SCENARIOS = {
     ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'One two three four.' }));
     ws.send(JSON.stringify({ type: 'agent_stop_talking' }));
   },
+  /**
+   * The talking events as a newer revision of the docs spells them, with a dot (a text chat: no
+   * audio): `agent.start_talking` and a caption at once; once the client writes, the final text,
+   * `agent.stop_talking`, and one more final transcript that arrives after it.
+   */
+  'dotted-talking'(ws) {
+    ws.send(JSON.stringify(created));
+    ws.send(JSON.stringify({ type: 'agent.start_talking', timestamp: '2026-07-02T10:30:45.123456' }));
+    ws.send(JSON.stringify({ type: 'transcript.delta', role: 'assistant', text: 'Still' }));
+    ws.on('message', (data) => {
+      if (!String(data).includes('"input_text.send"')) return;
+      ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'Still talking.' }));
+      ws.send(JSON.stringify({ type: 'agent.stop_talking', timestamp: '2026-07-02T10:30:46.123456' }));
+      ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'Done.' }));
+    });
+  },
   /** The agent hangs up on its own. */
   ended(ws) {
     ws.send(JSON.stringify(created));

@@ -5,6 +5,8 @@ import type { AtomsClientFrame, AtomsServerFrame } from './wire-types.js';
 /** Error codes that are HTTP statuses mark setup failures; the server closes the socket after them. */
 const FATAL_ERROR_CODE = /^[45]\d\d$/;
 const DEFAULT_SAMPLE_RATE = 24000;
+/** `error` codes by which the server refuses a `session.update` of client tools. */
+const TOOLS_REJECTED_CODES: ReadonlySet<string> = new Set(['tool_name_conflict', 'client_tools_managed_by_config', 'invalid_tools']);
 
 /**
  * The Smallest Atoms realtime agent protocol: JSON text frames, base64 PCM16 audio, the single-use
@@ -41,6 +43,22 @@ export const atomsAdapter: ProtocolAdapter = {
       case 'text':
         frame = { type: 'input_text.send', text: command.text };
         break;
+      case 'tools':
+        frame = {
+          type: 'session.update',
+          tools: command.tools.map(({ name, description, parameters, timeoutMs, expectsResponse }) => ({
+            type: 'function',
+            name,
+            description,
+            parameters,
+            timeout_ms: timeoutMs,
+            expectsResponse,
+          })),
+        };
+        break;
+      case 'tool-result':
+        frame = { type: 'function_call.result', call_id: command.callId, output: command.output };
+        break;
       case 'close':
         frame = { type: 'session.close' };
         break;
@@ -74,10 +92,24 @@ function decodeFrame(type: string, frame: AtomsServerFrame): AgentEvent[] {
     }
     case 'interruption':
       return [{ type: 'interruption' }];
+    // A newer revision of the docs spells these with a dot.
     case 'agent_start_talking':
+    case 'agent.start_talking':
       return [{ type: 'agent-speaking', speaking: true }];
     case 'agent_stop_talking':
+    case 'agent.stop_talking':
       return [{ type: 'agent-speaking', speaking: false }];
+    case 'session.updated': {
+      if (!Array.isArray(frame.tools)) return [malformed('session.updated has no tools list')];
+      // Names, or tool objects with a name.
+      const names = frame.tools.map((tool: unknown) => text(typeof tool === 'object' && tool !== null ? (tool as { name?: unknown }).name : tool));
+      return [{ type: 'tools-accepted', names: names.filter((name) => name !== '') }];
+    }
+    case 'function_call': {
+      const callId = text(frame.call_id);
+      if (!callId) return [malformed('function_call has no call_id')];
+      return [{ type: 'tool-call', callId, name: text(frame.name), arguments: toolArguments(frame.arguments) }];
+    }
     case 'session.closed':
     case 'session_ended':
       return [{ type: 'session-ended', reason: text(frame.reason) || 'ended' }];
@@ -86,10 +118,11 @@ function decodeFrame(type: string, frame: AtomsServerFrame): AgentEvent[] {
       const nested = typeof frame.error === 'object' && frame.error !== null ? (frame.error as Record<string, unknown>) : {};
       const code = text(frame.code) || text(nested.code) || 'unknown';
       const message = text(frame.message) || text(nested.message) || text(frame.error) || 'The agent server reported an error.';
+      if (TOOLS_REJECTED_CODES.has(code)) return [{ type: 'tools-rejected', code, message }];
       return [{ type: 'error', code, message, fatal: FATAL_ERROR_CODE.test(code) }];
     }
     default:
-      // Newer server events (tool calls, session.updated, …) are not errors: skip them.
+      // Newer server events are not errors: skip them.
       return [];
   }
 }
@@ -99,6 +132,20 @@ function transcriptRole(role: unknown): TranscriptRole | undefined {
   // Older servers call the assistant `agent`.
   if (role === 'assistant' || role === 'agent') return 'assistant';
   return undefined;
+}
+
+/** A tool call's arguments: an object, or (as OpenAI sends them) a JSON string of one; none is `{}`. Undefined when unreadable. */
+function toolArguments(value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined || value === null || value === '') return {};
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }
 
 function text(value: unknown): string {

@@ -6,7 +6,19 @@
 export type AtomsClientFrame =
   | { type: 'input_audio_buffer.append'; audio: string }
   | { type: 'input_text.send'; text: string }
+  | { type: 'session.update'; tools: AtomsToolDeclaration[] }
+  | { type: 'function_call.result'; call_id: string; output: string }
   | { type: 'session.close' };
+
+/** A runtime client tool in `session.update` (the cookbook's client-tools sample). */
+export interface AtomsToolDeclaration {
+  type: 'function';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  timeout_ms: number;
+  expectsResponse: boolean;
+}
 
 /** Server frames as they may arrive: every field is checked before use. */
 export interface AtomsServerFrame {
@@ -21,4 +33,9 @@ export interface AtomsServerFrame {
   code?: unknown;
   message?: unknown;
   error?: { code?: unknown; message?: unknown } | unknown;
+  /** `session.updated`: the tools accepted. */
+  tools?: unknown;
+  /** `function_call`. */
+  name?: unknown;
+  arguments?: unknown;
 }
