@@ -15,6 +15,7 @@ import { ensureFixtures } from './support/fixtures.mjs';
 import { summaryReporter } from './support/summary-reporter.mjs';
 import { agentTestServer, agentTestRoutes, PORT } from './support/agent-test-server.mjs';
 import { devicePlugin } from './support/device-plugin.mjs';
+import { reactBundlePlugin } from './support/react-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 if (!existsSync(`${root}dist/cdn/voice-agent.js`)) throw new Error('Build first: npm run build (npm test does it for you).');
@@ -51,7 +52,7 @@ export default {
   groups: Object.entries(groups)
     .map(([name, groupBrowser]) => ({ name, files: pick(GROUP_FILES[name]), browsers: [groupBrowser] }))
     .filter((group) => group.files.length > 0),
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: `${root}test/tsconfig.json` }), agentTestServer(), devicePlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: `${root}test/tsconfig.json` }), agentTestServer(), devicePlugin(), reactBundlePlugin()],
   testFramework: { config: { ui: 'bdd', timeout: 30_000 } },
   testsStartTimeout: 60_000,
   testsFinishTimeout: 240_000,

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../errors.js';
-import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaTranscriptEvent } from '../events.js';
+import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaToolCallEvent, VaToolResultEvent, VaTranscriptEvent } from '../events.js';
 import type { AudioEngineOptions } from '../audio/audio-engine.js';
 import { validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
@@ -19,6 +19,8 @@ export interface SessionControllerHost extends ReactiveControllerHost, EventTarg
   readonly audioSettings: AudioEngineOptions & { prebufferMs: number; maxBufferMs: number };
   /** Extra session settings (audio options, timeouts); test seams and advanced use. */
   readonly sessionOptions?: Partial<SessionConfig>;
+  /** The page's client tools, as set (checked when the session declares them). */
+  readonly tools?: unknown;
 }
 
 /**
@@ -30,8 +32,9 @@ export class SessionController implements ReactiveController {
   snapshot: SessionSnapshot = INITIAL_SNAPSHOT;
   /** A device problem the call goes on with (`device-lost`, a microphone that would not switch), for the panel to show. */
   notice?: VoiceAgentError;
+  /** Whether a `va-before-connect` listener cancelled the latest `start()`. */
+  cancelled = false;
   private _session?: VoiceSession;
-  private _unsubscribe?: () => void;
 
   constructor(private readonly _host: SessionControllerHost) {
     _host.addController(this);
@@ -54,21 +57,27 @@ export class SessionController implements ReactiveController {
 
   /** Starts a session unless one is live. Synchronous up to the session's first await (user gesture). */
   start(): Promise<void> {
+    this.cancelled = false;
     const current = this._session;
-    if (current && current.snapshot.status !== 'disconnected') return current.start();
+    // A session connecting or connected is the call: starting again joins it. One that is ending (a
+    // stop() just before, as in a framework's effect cleanup and re-run) gives way to a new one at once.
+    const status = current?.snapshot.status;
+    if (current && (status === 'connecting' || status === 'connected')) return current.start();
     const config = validateCallSettings(this._host);
     if (config instanceof VoiceAgentError) return this._fail(config);
     const audio = this._host.audioSettings;
     const invalid = validateBuffer(audio.prebufferMs, audio.maxBufferMs);
     if (invalid) return this._fail(invalid);
     const before = new VaBeforeConnectEvent(config);
-    if (!this._host.dispatchEvent(before)) return Promise.resolve();
-    const { agentId, mode, variables, serverUrl, tokenEndpoint } = before.detail.config;
+    if (!this._host.dispatchEvent(before)) return this._cancel();
+    // What the listeners changed is checked as the attributes are (a config replaced by a non-object has no valid variables).
+    const edited = validateCallSettings(Object(before.detail.config) as CallSettings);
+    if (edited instanceof VoiceAgentError) return this._fail(edited);
+    const { agentId, mode, variables, serverUrl, tokenEndpoint } = edited;
     const tokenProvider = this._host.tokenProvider ?? (tokenEndpoint ? endpointTokenProvider(tokenEndpoint) : undefined);
     if (!tokenProvider) {
       return this._fail(new VoiceAgentError('config-invalid', 'Set the token-endpoint attribute (or a tokenProvider) before starting.'));
     }
-    this._unsubscribe?.();
     this.notice = undefined;
     const options = this._host.sessionOptions;
     const session = (this._session = new VoiceSession({
@@ -80,8 +89,13 @@ export class SessionController implements ReactiveController {
       serverUrl,
       tokenProvider,
       muted: this._host.muted,
+      tools: this._host.tools,
     }));
-    this._unsubscribe = session.subscribe(this._handleSessionEvent);
+    // A session replaced while it was ending still reports how it ended, and nothing else.
+    session.subscribe((event, snapshot) => {
+      if (session === this._session) this._handleSessionEvent(event, snapshot);
+      else if (event.type === 'disconnect') this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
+    });
     return session.start();
   }
 
@@ -97,6 +111,11 @@ export class SessionController implements ReactiveController {
     this._session?.setMuted(muted);
   }
 
+  /** During a call, declares the page's new set of client tools to the agent. */
+  setTools(tools: unknown): void {
+    this._session?.setTools(tools);
+  }
+
   resumeAudio(): void {
     this._session?.resumeAudio();
   }
@@ -105,6 +124,16 @@ export class SessionController implements ReactiveController {
   setDevice(kind: 'input' | 'output', id: string): void {
     if (id) this.notice = undefined;
     this._session?.setDevice(kind, id);
+  }
+
+  /** A start a `va-before-connect` listener cancelled: nothing opens, and an earlier failure is no longer shown. */
+  private _cancel(): Promise<void> {
+    this.cancelled = true;
+    if (this.snapshot.status === 'disconnected' && this.snapshot.error) {
+      this.snapshot = { ...this.snapshot, error: undefined };
+      this._host.requestUpdate();
+    }
+    return Promise.resolve();
   }
 
   /** A failure before any session exists (configuration): shown and reported like any other. */
@@ -138,7 +167,16 @@ export class SessionController implements ReactiveController {
       case 'disconnect':
         this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
         break;
+      case 'tool-call': {
+        const { callId, name, arguments: args } = event.call;
+        if (!this._host.dispatchEvent(new VaToolCallEvent({ callId, name, arguments: args }))) event.decline();
+        break;
+      }
+      case 'tool-result':
+        this._host.dispatchEvent(new VaToolResultEvent({ ...event.result }));
+        break;
       case 'speaking':
+      case 'tools-accepted':
       case 'phase':
       case 'reply':
       case 'suspended':

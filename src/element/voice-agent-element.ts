@@ -5,6 +5,7 @@ import { VoiceAgentError } from '../errors.js';
 import { VaCloseEvent, VaDeviceChangeEvent, VaErrorEvent, VaOpenEvent } from '../events.js';
 import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
 import type { CallMode, CallVariables, SessionStatus, TranscriptEntry } from '../session/session-types.js';
+import type { ClientTools } from '../session/client-tools.js';
 import type { TokenProvider } from '../session/token.js';
 import type { SessionConfig } from '../session/voice-session.js';
 import { SessionController } from './session-controller.js';
@@ -36,7 +37,7 @@ const preventDefault = (event: Event) => event.preventDefault();
  *
  * @tagname voice-agent
  *
- * @fires {VaBeforeConnectEvent} va-before-connect - Before connecting. Cancelable; listeners may edit `detail.config` (`agentId`, `mode`, `variables`, `serverUrl`, `tokenEndpoint`).
+ * @fires {VaBeforeConnectEvent} va-before-connect - In `start()`, before anything opens. Cancelable: `preventDefault()` and no microphone, token request or socket is opened, the panel does not open, and no error is shown (an earlier failure's message is cleared). Listeners may change `detail.config` for this call only, synchronously: `variables`, `agentId`, `mode`, `serverUrl` and `tokenEndpoint` (unused with a `tokenProvider`); the changes are checked as the attributes are (`config-invalid`), and the element's own properties stay as they were.
  * @fires {VaStatusChangeEvent} va-status-change - `status` changed; `detail: {status, previous}`.
  * @fires {VaConnectEvent} va-connect - The agent started the session; `detail: {sessionId, callId, sampleRate}`.
  * @fires {VaTranscriptEvent} va-transcript - A transcript entry was added or updated; `detail: {role, text, final}`.
@@ -45,6 +46,8 @@ const preventDefault = (event: Event) => event.preventDefault();
  * @fires {VaOpenEvent} va-open - The floating panel opened (launcher, `show()` or `open`).
  * @fires {VaCloseEvent} va-close - The floating panel closed (close button, Escape, launcher, `hide()` or `open`).
  * @fires {VaDeviceChangeEvent} va-device-change - The chosen microphone or speaker changed (the menu, the page, or back to the default after it went away); `detail: {kind, deviceId}`.
+ * @fires {VaToolCallEvent} va-tool-call - The agent calls one of `tools`; its handler runs next. Cancelable: `preventDefault()` declines, and the agent is told so; `detail: {callId, name, arguments}`.
+ * @fires {VaToolResultEvent} va-tool-result - A tool call settled, once for every call; `detail: {callId, name, output, error?}` (`output`: what the agent was told).
  *
  * @slot avatar - The agent's picture in the panel's header (an `<img>` fills the circle).
  * @slot launcher-icon - Replaces the launcher's icon.
@@ -136,6 +139,7 @@ export class VoiceAgentElement extends LitElement {
     prebufferMs: { type: Number, attribute: 'prebuffer-ms' },
     maxBufferMs: { type: Number, attribute: 'max-buffer-ms' },
     tokenProvider: { attribute: false },
+    tools: { attribute: false },
     strings: { converter: { fromAttribute: stringsFromAttribute }, noAccessor: true },
   };
 
@@ -209,6 +213,16 @@ export class VoiceAgentElement extends LitElement {
   /** Replaces the token endpoint with custom code that returns `{token, url?}`. */
   tokenProvider?: TokenProvider;
 
+  /**
+   * Client tools: functions of the page the agent may call during a call, by name
+   * (`{name: {description, parameters, handler, timeoutMs?, expectsResponse?}}`). Declared to the agent
+   * once the call starts; assign a new object during a call to replace the whole set (`{}` clears it).
+   * Each handler's value (a string, or anything else as JSON) is sent back as the call's output; a
+   * throw, a rejection or a timeout is sent as a sentence saying what failed. Invalid definitions
+   * are left out with a non-fatal `config-invalid` error; the agent refusing them gives `tools-rejected`.
+   */
+  tools: ClientTools = {};
+
   /** @internal Extra session settings (audio context rate, worklet sources, timeouts). */
   sessionOptions?: Partial<SessionConfig>;
 
@@ -256,6 +270,11 @@ export class VoiceAgentElement extends LitElement {
     return this._session.snapshot.transcript;
   }
 
+  /** The names of the client tools the agent accepted in this call (its last confirmation); empty before. */
+  get acceptedTools(): readonly string[] {
+    return this._session.snapshot.acceptedTools;
+  }
+
   /** Microphone level (RMS, 0..1) right now; poll it, e.g. once per animation frame. */
   get inputLevel(): number {
     return this._session.inputLevel;
@@ -295,12 +314,18 @@ export class VoiceAgentElement extends LitElement {
 
   /**
    * Starts a call. Call it from a user gesture (a click): browsers only start audio from one.
-   * Resolves when connected or when the attempt has failed (a `va-error` says why); never rejects.
-   * A floating widget opens its panel.
+   * Resolves when connected, when the attempt has failed (a `va-error` says why) or when a
+   * `va-before-connect` listener cancelled it; never rejects. A floating widget opens its panel,
+   * unless the start was cancelled. While a call is connecting or connected, it joins that call; right
+   * after `stop()`, it starts a new one while the old one closes.
    */
   start(): Promise<void> {
-    if (this.layout !== 'inline') this.open = true;
-    return this._session.start();
+    // Properties a framework set before the element was defined are applied at the first update:
+    // run it now if it is still pending, so this call uses them.
+    if (!this.hasUpdated && this.isUpdatePending) this.performUpdate();
+    const started = this._session.start();
+    if (this.layout !== 'inline' && !this._session.cancelled) this.open = true;
+    return started;
   }
 
   /** Ends the call and releases the microphone. Resolves once everything is closed. */
@@ -327,6 +352,7 @@ export class VoiceAgentElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('muted')) this._session.setMuted(this.muted);
+    if (changed.has('tools')) this._session.setTools(this.tools);
     for (const kind of ['input', 'output'] as const) {
       const key = `${kind}DeviceId` as const;
       if (!changed.has(key)) continue;

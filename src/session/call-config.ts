@@ -7,7 +7,10 @@ export const DEFAULT_SERVER_URL = 'wss://api.smallest.ai/atoms/v1/agent/connect'
 /** The call modes, and what each needs. */
 export const CALL_MODES: readonly CallMode[] = ['webcall', 'chat'];
 
-/** The connection settings a `va-before-connect` listener may edit. */
+/**
+ * The connection settings a `va-before-connect` listener may edit, for the call being started (a copy:
+ * the element's properties keep their values). Checked again after the listeners ran.
+ */
 export interface ConnectConfig {
   agentId: string;
   mode: CallMode;

@@ -98,7 +98,9 @@ describe('<voice-agent>', () => {
   });
 
   it('fires every public event bubbling and composed, without a token in any detail', async () => {
-    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token"></voice-agent>`);
+    // "hello" makes the local agent call the page's tool before it answers.
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent agent-id="a1" mode="chat" token-endpoint="/api/voice-token" variables='{"tool_trigger":"hello"}'></voice-agent>`);
+    el.tools = { ping: { description: 'Ping', handler: () => 'pong' } };
     const seen: Event[] = [];
     for (const name of PUBLIC_EVENT_NAMES) document.addEventListener(name, (e) => seen.push(e));
     await el.start();
@@ -112,7 +114,7 @@ describe('<voice-agent>', () => {
     const names = new Set(seen.map((e) => e.type));
     expect([...names].sort()).to.deep.equal([...PUBLIC_EVENT_NAMES].sort().filter((n) => n !== 'va-error'));
     expect(seen.every((e) => e.bubbles && e.composed)).to.equal(true);
-    expect(seen.filter((e) => e.cancelable).map((e) => e.type)).to.deep.equal(['va-before-connect']);
+    expect(seen.filter((e) => e.cancelable).map((e) => e.type)).to.deep.equal(['va-before-connect', 'va-tool-call']);
     expect(JSON.stringify(seen.map((e) => (e as CustomEvent).detail))).not.to.match(/wct_|sk_/);
   });
 
