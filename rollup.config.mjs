@@ -6,8 +6,8 @@
 //      ES module: worklets inlined as a fallback, for a site that serves that one file alone) and
 //      dist/cdn/voice-agent.iife.js (the same as a classic script);
 //   3. the locale modules for the CDN (dist/cdn/locales/*.js), one plain ES module each;
-//   4. the Node side: the token handler (dist/server/index.js, no dependencies) and the local agent
-//      (dist/local-agent/index.js, `ws` external).
+//   4. the Node side: the token handler (dist/server/index.js, no dependencies), the local agent
+//      (dist/local-agent/index.js, `ws` external) and the command line (dist/cli/index.js).
 // The npm layout's browser modules (dist/*.js, Lit external, declarations beside them) come from
 // `tsc -p src/tsconfig.npm.json`, run by `npm run build` after this.
 import { builtinModules } from 'node:module';
@@ -195,4 +195,16 @@ const localAgent = {
   plugins: [esbuild({ tsconfig: 'src/local-agent/tsconfig.json', target: 'node20', platform: 'node' })],
 };
 
-export default [...worklets, ...browser, ...locales, server, localAgent];
+/**
+ * The command line (`voice-agent-widget token | dev`). It imports the token handler and the local
+ * agent by the package's own name, so it runs the built `dist/server` and `dist/local-agent` files
+ * instead of carrying copies of them.
+ */
+const cli = {
+  input: 'src/cli/index.ts',
+  output: { file: 'dist/cli/index.js', format: 'es', banner: '#!/usr/bin/env node' },
+  external: [...NODE_BUILTINS, 'voice-agent-widget/server', 'voice-agent-widget/local-agent'],
+  plugins: [esbuild({ tsconfig: 'src/cli/tsconfig.json', target: 'node20', platform: 'node' })],
+};
+
+export default [...worklets, ...browser, ...locales, server, localAgent, cli];

@@ -14,13 +14,19 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTokenHandler } from '../dist/server/index.js';
+import { createTokenHandler, toNodeHandler } from '../dist/server/index.js';
 import { LocalAgent, fliteSpeaker } from '../dist/local-agent/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PORT = Number(process.env.PORT ?? 8000);
 const HOST = process.env.HOST ?? '127.0.0.1';
 const TOKEN_PATH = '/api/voice-token';
+/**
+ * The demo's pages run under the strict policy the README promises works: files from this origin
+ * only (the worklets among them), sockets to the local agent on loopback or to the real Atoms API. No inline code or
+ * styles, no blob: or data:, no eval.
+ */
+const PAGE_POLICY = "default-src 'self'; script-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://api.smallest.ai";
 /** Hosts for which the page is opened as http://localhost (a secure context, so the microphone works). */
 const LOOPBACK_OR_ANY = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
 /** URL prefixes served from the repository, each from the directory of the same name. */
@@ -77,9 +83,11 @@ server.listen(PORT, HOST, () => {
   const pageHost = LOOPBACK_OR_ANY.has(HOST) ? 'localhost' : HOST;
   const origins = [...new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://${pageHost}:${port}`])];
   try {
-    tokenHandler = atoms
-      ? createTokenHandler({ apiKey: atoms.apiKey, agentId: atoms.agentId, allowedOrigins: origins })
-      : createTokenHandler({ apiKey: localKey, baseUrl: agent.restBaseUrl, connectUrl: agent.connectUrl, allowedOrigins: origins });
+    tokenHandler = toNodeHandler(
+      atoms
+        ? createTokenHandler({ apiKey: atoms.apiKey, agentId: atoms.agentId, allowedOrigins: origins })
+        : createTokenHandler({ apiKey: localKey, upstream: agent.restBaseUrl, connectUrl: agent.connectUrl, allowedOrigins: origins }),
+    );
   } catch (error) {
     console.error(`demo server: ${error.message}`);
     process.exit(1);
@@ -105,6 +113,7 @@ async function serveStatic(req, res, pathname) {
     'Content-Length': size,
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
+    ...(file.endsWith('.html') && { 'Content-Security-Policy': PAGE_POLICY }),
   });
   if (req.method === 'HEAD') return res.end();
   createReadStream(file)

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the whole suite on a fresh machine. Installs what is missing (npm packages; Chromium,
- * Firefox ESR, WebKitGTK, Xvfb and PulseAudio from Debian), builds, type-checks, runs the Node tests
+ * Firefox ESR, WebKitGTK, Xvfb and PulseAudio from Debian), builds, type-checks, builds apps from
+ * the packed package with Vite, runs the Node tests
  * and the browser tests in all three engines, and ends with one `N passed, N failed` line.
  */
 import { spawnSync } from 'node:child_process';
@@ -51,6 +52,9 @@ step('build');
 if (!run('npm', ['run', '--silent', 'build'])) gateFailed('build failed');
 step('type-check');
 if (!run('npm', ['run', '--silent', 'lint:types'])) gateFailed('type-check failed');
+// The package as published, built into apps with Vite (the Node and browser tests check them).
+step('packaged apps');
+if (!run('node', ['test/support/packaged-apps.mjs'])) gateFailed('building the apps from the packed package failed');
 mkdirSync(generated, { recursive: true });
 
 // 4. Node tests (server side, manifest drift).

@@ -1,7 +1,8 @@
 /**
  * The default voice-agent.js served alone, without its worklets/ folder: the start fails with
  * `audio-failed`, whose message names the files to serve, and the user reads that the site is not
- * set up (not that their speaker is broken). Nothing stays open.
+ * set up (not that their speaker is broken). Nothing stays open. With `worklet-base-url` pointing at
+ * the files hosted elsewhere, the same bundle calls.
  */
 import { expect, fixture, html } from '@open-wc/testing';
 import { expectAllReleased, installSpies, loadBundle, part, recordEvents, serverCommand, type VoiceAgentElement } from '../support/harness.js';
@@ -23,6 +24,21 @@ describe('voice-agent.js served without its worklets', () => {
     expect(part(el, 'error')!.textContent!.trim()).to.equal('This widget is not set up correctly. If you run this site, check its settings.');
     const requests = await serverCommand<{ path: string; status: number }[]>('single-requests');
     expect(requests).to.deep.include({ path: '/single/worklets/capture-processor.js', status: 404 });
+    await expectAllReleased(spies);
+  });
+
+  it('loads the worklets from worklet-base-url, for a site that hosts them elsewhere', async () => {
+    const el = await fixture<VoiceAgentElement>(
+      html`<voice-agent layout="inline" agent-id="local-echo" token-endpoint="/api/voice-token" worklet-base-url="/dist/worklets/"></voice-agent>`,
+    );
+    const events = recordEvents(el);
+    const asked = async () => (await serverCommand<{ path: string }[]>('single-requests')).filter((r) => r.path.includes('worklets')).length;
+    const before = await asked();
+    await el.start();
+    expect(el.status).to.equal('connected');
+    expect(events.filter((e) => e.type === 'va-error')).to.deep.equal([]);
+    await el.stop();
+    expect(await asked(), 'nothing asked of the folder beside the bundle').to.equal(before);
     await expectAllReleased(spies);
   });
 });

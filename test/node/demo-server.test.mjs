@@ -57,6 +57,13 @@ test('the demo server prints its URL and the agent it uses, never a key', () => 
   assert.match(output, /^voice-agent demo on http:\/\/localhost:\d+\/ using the local test agent \(no API key needed\), speaking with Flite\n$/);
 });
 
+test('its pages carry a strict Content-Security-Policy (the widget needs nothing looser)', TIMEOUT, async () => {
+  const page = await get('/demo/index.html');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['content-security-policy'], "default-src 'self'; script-src 'self'; connect-src 'self' ws://127.0.0.1:* wss://api.smallest.ai");
+  assert.equal((await get('/dist/cdn/voice-agent.js')).headers['content-security-policy'], undefined);
+});
+
 test('it serves the built files with their content types and no-cache', TIMEOUT, async () => {
   const bundle = await get('/dist/local-agent/index.js');
   assert.equal(bundle.status, 200);

@@ -1,15 +1,17 @@
 /**
  * The server side of the browser tests, all on 127.0.0.1 and all real: the local agent (built
  * dist/local-agent), the token handler in front of it at /api/voice-token, token endpoints that fail in
- * each way a site's endpoint can fail, the fault-injecting socket server, and `/single/`, which
- * serves the bundles without the worklet files beside them.
+ * each way a site's endpoint can fail, the fault-injecting socket server, `/single/`, which
+ * serves the bundles without the worklet files beside them, and `/csp/`, which serves the demo and
+ * test pages under a strict Content-Security-Policy and records what the browser reports against it,
+ * `/apps/`, the apps built from the packed package, and `/embed/`, the HTML recipes as pasted.
  *
  * Tests reach the server state through wtr server commands (`executeServerCommand`).
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createTokenHandler } from '../../dist/server/index.js';
+import { createTokenHandler, toNodeHandler } from '../../dist/server/index.js';
 import { LocalAgent } from '../../dist/local-agent/index.js';
 import { startFaultServer } from './fault-server.mjs';
 
@@ -22,6 +24,8 @@ const state = {
   /** @type {((req: import('http').IncomingMessage, res: import('http').ServerResponse) => Promise<void>) | undefined} */ tokenHandler: undefined,
   closedPort: 0,
   /** Requests made under /single/, with their status. */ singleRequests: [],
+  /** Content-Security-Policy violation reports the browsers sent (`report-uri /csp/report`). */ cspReports: [],
+  /** Requests made under /apps/ (the Vite-built apps of test/support/packaged-apps.mjs), with their status. */ appRequests: [],
   /** Token requests per `probe` query value, so each test counts only its own. */
   tokenRequests: new Map(),
   /**
@@ -38,12 +42,7 @@ export function agentTestServer() {
       state.agent = await LocalAgent.start({ host: '127.0.0.1', port: 0 });
       state.fault = await startFaultServer();
       state.closedPort = await closedPort();
-      state.tokenHandler = createTokenHandler({
-        apiKey: 'sk_local_dev',
-        baseUrl: state.agent.restBaseUrl,
-        connectUrl: state.agent.connectUrl,
-        allowedOrigins: [`http://127.0.0.1:${PORT}`, `http://localhost:${PORT}`],
-      });
+      state.tokenHandler = localTokenHandler(state.agent);
     },
     async serverStop() {
       await state.agent?.close();
@@ -54,12 +53,18 @@ export function agentTestServer() {
       switch (command) {
         case 'agent-session':
           return state.agent.sessions.find((s) => s.sessionId === payload.sessionId) ?? null;
+        case 'agent-connect-url':
+          return state.agent.connectUrl;
         case 'agent-session-count':
           return state.agent.sessions.filter((s) => s.agentId === payload.agentId).length;
         case 'fault-connections':
           return state.fault.connections.filter((c) => c.probe === payload.probe);
         case 'single-requests':
           return [...state.singleRequests];
+        case 'csp-reports':
+          return [...state.cspReports];
+        case 'app-requests':
+          return [...state.appRequests];
         case 'token-requests':
           return state.tokenRequests.get(payload.probe) ?? 0;
         case 'rate-agent-start':
@@ -100,6 +105,9 @@ export async function agentTestRoutes(ctx, next) {
     await rateAgent.tokenHandler(ctx.req, ctx.res);
     return;
   }
+  if (path.startsWith('/csp/')) return cspRoute(ctx);
+  if (path.startsWith('/apps/')) return appsRoute(ctx);
+  if (path.startsWith('/embed/')) return embedRoute(ctx);
   if (path.startsWith('/single/')) {
     const file = { '/single/voice-agent.js': 'voice-agent.js', '/single/voice-agent.standalone.js': 'voice-agent.standalone.js' }[path];
     if (file) {
@@ -112,6 +120,101 @@ export async function agentTestRoutes(ctx, next) {
     return;
   }
   return next();
+}
+
+/**
+ * The policy a strict site sends: scripts, styles, worklets and fetches from the page's own origin
+ * only, sockets to loopback. No blob:, no data:, no inline code or styles, no eval.
+ */
+export const STRICT_CSP = "default-src 'self'; script-src 'self'; connect-src 'self' ws://127.0.0.1:*";
+const CSP_PAGES = {
+  '/csp/demo/index.html': 'demo/index.html',
+  '/csp/single.html': 'test/support/pages/csp-single.html',
+};
+
+/** Pages under the strict policy (each violation reported to /csp/report), and the reports. */
+async function cspRoute(ctx) {
+  if (ctx.path === '/csp/report') {
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    try {
+      const report = JSON.parse(Buffer.concat(chunks).toString('utf8'))['csp-report'] ?? {};
+      state.cspReports.push({ page: report['document-uri'], directive: report['violated-directive'] ?? report['effective-directive'], blocked: report['blocked-uri'] });
+    } catch {
+      state.cspReports.push({ malformed: true });
+    }
+    ctx.status = 204;
+    return;
+  }
+  const file = CSP_PAGES[ctx.path];
+  if (!file) {
+    ctx.status = 404;
+    return;
+  }
+  ctx.set('Content-Security-Policy', `${STRICT_CSP}; report-uri /csp/report`);
+  ctx.type = 'text/html';
+  ctx.body = await readFile(`${root}${file}`, 'utf8');
+}
+
+/**
+ * The package's token handler in front of a local agent, as a Node listener for Koa routes
+ * (`ctx.respond = false`). No rate limit: the suite asks for many tokens from one address.
+ */
+function localTokenHandler(agent) {
+  return toNodeHandler(
+    createTokenHandler({
+      apiKey: 'sk_local_dev',
+      upstream: agent.restBaseUrl,
+      connectUrl: agent.connectUrl,
+      allowedOrigins: [`http://127.0.0.1:${PORT}`, `http://localhost:${PORT}`],
+      rateLimit: false,
+    }),
+  );
+}
+
+/**
+ * The HTML recipes of docs/recipes/html as pasted into a page, with their placeholders pointed here:
+ * the CDN at /dist/cdn/, the token endpoint on 127.0.0.1 (cross-origin for a page opened on
+ * localhost: the CORS path), the hosted widget page on localhost. `?without-allow` drops the
+ * iframe's allow attribute. The test's scaffolding (pages/embed-report.js) comes last.
+ */
+async function embedRoute(ctx) {
+  const name = /^\/embed\/([\w-]+)\.html$/.exec(ctx.path)?.[1];
+  let snippet;
+  try {
+    snippet = name && (await readFile(`${root}docs/recipes/html/${name}.html`, 'utf8'));
+  } catch {
+    snippet = undefined;
+  }
+  if (!snippet) {
+    ctx.status = 404;
+    return;
+  }
+  let html = snippet
+    .replaceAll('https://cdn.jsdelivr.net/npm/voice-agent-widget@0/dist/cdn/', '/dist/cdn/')
+    .replaceAll('YOUR_AGENT_ID', 'local-echo')
+    .replaceAll('https://your-site.example/api/voice-token', `http://127.0.0.1:${PORT}/api/voice-token`)
+    .replaceAll('https://your-site.example/voice-widget.html', `http://localhost:${PORT}/embed/script-classic.html`);
+  if ('without-allow' in ctx.query) html = html.replace(/<iframe([^>]*?)\s+allow="[^"]*"/, '<iframe$1');
+  ctx.type = 'text/html';
+  ctx.body = `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${name}</title></head>\n<body>\n${html}\n<script src="/test/support/pages/embed-report.js"></script>\n</body>\n</html>\n`;
+}
+
+/** The apps built from the packed package (test/.generated/apps/dist), as a static site. */
+async function appsRoute(ctx) {
+  const file = ctx.path.slice('/apps/'.length);
+  if (!/^(webpack\/)?([\w-]+\.html|[\w.-]+\.js|assets\/[\w.-]+\.js)$/.test(file)) {
+    ctx.status = 404;
+  } else {
+    try {
+      ctx.body = await readFile(`${root}test/.generated/apps/dist/${file}`, 'utf8');
+      ctx.type = file.endsWith('.html') ? 'text/html' : 'text/javascript';
+    } catch {
+      ctx.status = 404;
+      ctx.body = 'Not built: run node test/support/packaged-apps.mjs (npm test does).';
+    }
+  }
+  state.appRequests.push({ path: ctx.path, status: ctx.status });
 }
 
 /** Token endpoints that misbehave, one per path; `fault/<scenario>` hands out the fault server. */
@@ -175,13 +278,7 @@ async function startRateAgent(sampleRate) {
   if (!state.rateAgents.has(sampleRate)) {
     const silent = () => ({ pcm: new Int16Array(0), words: [], durationMs: 0 });
     const agent = await LocalAgent.start({ host: '127.0.0.1', port: 0, sampleRate, greeting: '', speak: silent });
-    const tokenHandler = createTokenHandler({
-      apiKey: 'sk_local_dev',
-      baseUrl: agent.restBaseUrl,
-      connectUrl: agent.connectUrl,
-      allowedOrigins: [`http://127.0.0.1:${PORT}`, `http://localhost:${PORT}`],
-    });
-    state.rateAgents.set(sampleRate, { agent, tokenHandler });
+    state.rateAgents.set(sampleRate, { agent, tokenHandler: localTokenHandler(agent) });
   }
   return { tokenEndpoint: `/api/rate-token/${sampleRate}` };
 }
