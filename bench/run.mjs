@@ -3,7 +3,8 @@
  * `npm run bench`: measures what the widget costs and how fast it reacts, and prints the figures as
  * JSON. Not a test: it asserts nothing, and the numbers vary with the machine.
  *
- * - bundle: bytes, gzip and brotli of the shipped files (the default bundle's budget: 24 KB gzip).
+ * - bundle: bytes, gzip and brotli of the CDN files (the default bundle's budget: 24 KB gzip), and
+ *   what a voice call downloads in all (bundle, call engine, worklets).
  * - firstRender: a fresh page imports the bundle (define) and renders the closed launcher: ms, layouts,
  *   style recalculations and network requests made by that first render.
  * - connect: click → connected, and click → first microphone frame on the socket (local agent).
@@ -20,7 +21,7 @@
  * - audioThread: worklet time per render quantum, from the worklets' own clocks.
  * - memory: JS heap after garbage collection before and after many sessions, and what stays open.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -104,12 +105,17 @@ if (!only) console.log(table(results));
 
 function bundleSizes() {
   const sizes = {};
+  const cdn = `${root}dist/cdn/`;
   const locales = ['es', 'fr', 'de', 'hi', 'ar'].map((lang) => `locales/${lang}.js`);
-  const files = ['voice-agent.js', 'voice-agent-device-menu.js', 'voice-agent.standalone.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js'];
+  const chunks = readdirSync(cdn).filter((f) => /^voice-agent-[\w-]+\.js$/.test(f)).sort();
+  const files = ['voice-agent.js', ...chunks, 'voice-agent.standalone.js', 'voice-agent.iife.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js'];
   for (const file of [...files, ...locales]) {
-    const bytes = readFileSync(`${root}dist/${file}`);
+    const bytes = readFileSync(`${cdn}${file}`);
     sizes[file] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes).length };
   }
+  // What a voice call downloads: the bundle (first paint), the engine and what it imports, the worklets.
+  const call = ['voice-agent.js', 'voice-agent-engine.js', 'voice-agent-devices.js', 'worklets/capture-processor.js', 'worklets/playback-processor.js'];
+  sizes.voiceCall = { files: call, gzip: call.reduce((n, file) => n + sizes[file].gzip, 0) };
   return sizes;
 }
 
@@ -274,7 +280,7 @@ async function simulateJitter(seeds) {
 function table(r) {
   const rows = [
     ['browser', `${r.machine.browser}, context ${r.machine.contextSampleRate} Hz, ${r.machine.cpus} CPUs`],
-    ['bundle (gzip)', `${r.bundle['voice-agent.js'].gzip} B`],
+    ['bundle (gzip)', `${r.bundle['voice-agent.js'].gzip} B first paint | ${r.bundle.voiceCall.gzip} B for a voice call (engine, worklets) | single file ${r.bundle['voice-agent.standalone.js'].gzip} B`],
     ['connect / first frame', `${r.connect.timeToConnectMs} / ${r.connect.timeToFirstFrameMs} ms`],
     ['jitter: underruns (after 1st reply)', `adaptive ${r.jitter.adaptive.underruns} (${r.jitter.adaptive.underrunsAfterFirstReply}) | fixed 250 ms ${r.jitter.fixed250.underruns} (${r.jitter.fixed250.underrunsAfterFirstReply})`],
     ['jitter: mean buffered', `adaptive ${r.jitter.adaptive.meanBufferedMs} ms | fixed 250 ms ${r.jitter.fixed250.meanBufferedMs} ms`],

@@ -41,9 +41,10 @@ export type VoiceAgentErrorCode =
  * `frame-policy` (an embedding iframe without `allow="microphone"`), `insecure-context` (not https),
  * `no-device` (no microphone at all), `ended` (the microphone stopped during the call);
  * for `device-lost`, which device: `microphone` or `speaker`; for `audio-failed`, `worklets` (the
- * worklet files could not be loaded: the site's setup, not the visitor's device).
+ * worklet files could not be loaded: the site's setup, not the visitor's device); for
+ * `config-invalid`, `files` (the call engine's file beside voice-agent.js could not be loaded).
  */
-export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended' | 'microphone' | 'speaker' | 'worklets';
+export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended' | 'microphone' | 'speaker' | 'worklets' | 'files';
 
 export interface VoiceAgentErrorOptions {
   fatal?: boolean;

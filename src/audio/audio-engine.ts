@@ -11,14 +11,20 @@ import {
   type WorkletLoad,
 } from './worklet-messages.js';
 import { isMissing, openInput, outputSelectable, setSink, watchDevices } from './devices.js';
+import { createAudioContext } from './audio-context.js';
 import { playbackRoute, type PlaybackMode, type PlaybackRoute } from './playback-route.js';
 import { WORKLET_NAMES, getDefaultWorkletSources, loadWorklet, type WorkletRoute, type WorkletSources } from './worklet-loader.js';
 
 export interface AudioEngineOptions {
-  /** Where the worklet code comes from; defaults to what the bundle entry configured. */
+  /** Where the worklet code comes from, over the defaults (the files beside the module; the single-file builds' inline copies). */
   worklets?: WorkletSources;
   /** Forces the AudioContext rate; by default the device's rate is used and the worklets resample. */
   contextSampleRate?: number;
+  /**
+   * A context made already, inside the user's gesture (see `createAudioContext`); the engine owns it
+   * from then on and closes it. Without one, the engine makes its own: call `prepare` in the gesture then.
+   */
+  context?: AudioContext;
   /** Capture frame length (default 20 ms). */
   frameMs?: number;
   /** The jitter buffer's floor: agent audio held back before a reply starts (default 40 ms). */
@@ -98,9 +104,7 @@ export class AudioEngine {
   static prepare(options: AudioEngineOptions): AudioEngine {
     let context: AudioContext;
     try {
-      const init: AudioContextOptions = { latencyHint: 'interactive' };
-      if (options.contextSampleRate) init.sampleRate = options.contextSampleRate;
-      context = new AudioContext(init);
+      context = options.context ?? createAudioContext(options.contextSampleRate);
     } catch (cause) {
       throw new VoiceAgentError('audio-failed', 'The browser could not create an AudioContext.', { cause });
     }
@@ -149,13 +153,11 @@ export class AudioEngine {
     this._inputId = options.inputDeviceId ?? '';
     void this.setOutputDevice(options.outputDeviceId ?? '');
     this._unwatchDevices = watchDevices(this._handleDeviceChange);
-    // Inside the gesture: iOS and Safari only let a context start from one.
-    void context.resume().catch(() => {});
     // Outside one (a programmatic start), the next click or key press resumes it instead.
     if (navigator.userActivation && !navigator.userActivation.isActive) this._watchForResume(true);
     context.addEventListener('statechange', this._handleStateChange);
     // Start fetching the worklets now; they are needed only once the session starts.
-    const sources = options.worklets ?? getDefaultWorkletSources();
+    const sources = { ...getDefaultWorkletSources(), ...options.worklets };
     this._modules = Promise.all(WORKLET_NAMES.map((name) => loadWorklet(context, name, sources)));
     this._modules.catch(() => {}); // observed in start(); avoid an unhandled rejection meanwhile
   }

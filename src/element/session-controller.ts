@@ -2,10 +2,31 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../errors.js';
 import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaToolCallEvent, VaToolResultEvent, VaTranscriptEvent } from '../events.js';
 import type { AudioEngineOptions } from '../audio/audio-engine.js';
+import { createAudioContext } from '../audio/audio-context.js';
 import { validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
-import { endpointTokenProvider, type TokenProvider } from '../session/token.js';
-import { VoiceSession, type SessionConfig, type SessionEvent } from '../session/voice-session.js';
+import type { TokenProvider } from '../session/token.js';
+import type { SessionConfig, SessionEvent, VoiceSession } from '../session/voice-session.js';
+
+type Engine = typeof import('../session/engine.js');
+let engine: Engine | undefined;
+let loadingEngine: Promise<Engine> | undefined;
+let idleLoadScheduled = false;
+
+/**
+ * Loads the call engine (the session, audio, protocol and transport) once for every widget on the
+ * page: when the page is idle after a widget connects, when the pointer or focus comes to one, and at
+ * the latest when a call starts. A failed load is tried again.
+ */
+export function loadEngine(): Promise<Engine> {
+  return (loadingEngine ??= import('../session/engine.js').then(
+    (module) => (engine = module),
+    (error: unknown) => {
+      loadingEngine = undefined;
+      throw error;
+    },
+  ));
+}
 
 /** What the controller needs from its element: the call's settings as its attributes hold them. */
 export interface SessionControllerHost extends ReactiveControllerHost, EventTarget, CallSettings {
@@ -35,9 +56,23 @@ export class SessionController implements ReactiveController {
   /** Whether a `va-before-connect` listener cancelled the latest `start()`. */
   cancelled = false;
   private _session?: VoiceSession;
+  /** A start waiting for the call engine to load, with the AudioContext it made in the gesture. */
+  private _starting?: { promise: Promise<void>; context: AudioContext | undefined };
 
   constructor(private readonly _host: SessionControllerHost) {
     _host.addController(this);
+  }
+
+  hostConnected(): void {
+    if (engine || loadingEngine) return;
+    const warm = (): void => void loadEngine().catch(() => {});
+    if (!idleLoadScheduled) {
+      idleLoadScheduled = true;
+      // Safari has no requestIdleCallback.
+      if (typeof requestIdleCallback === 'function') requestIdleCallback(warm, { timeout: 2000 });
+      else setTimeout(warm, 1000);
+    }
+    for (const type of ['pointerenter', 'focusin']) this._host.addEventListener(type, warm, { once: true });
   }
 
   hostDisconnected(): void {
@@ -55,8 +90,12 @@ export class SessionController implements ReactiveController {
     return this._session?.outputLevel ?? 0;
   }
 
-  /** Starts a session unless one is live. Synchronous up to the session's first await (user gesture). */
+  /**
+   * Starts a session unless one is live. Synchronous up to the session's first await (user gesture):
+   * a voice call's AudioContext is made here, before the call engine may still have to load.
+   */
   start(): Promise<void> {
+    if (this._starting) return this._starting.promise;
     this.cancelled = false;
     const current = this._session;
     // A session connecting or connected is the call: starting again joins it. One that is ending (a
@@ -65,8 +104,8 @@ export class SessionController implements ReactiveController {
     if (current && (status === 'connecting' || status === 'connected')) return current.start();
     const config = validateCallSettings(this._host);
     if (config instanceof VoiceAgentError) return this._fail(config);
-    const audio = this._host.audioSettings;
-    const invalid = validateBuffer(audio.prebufferMs, audio.maxBufferMs);
+    const audioSettings = this._host.audioSettings;
+    const invalid = validateBuffer(audioSettings.prebufferMs, audioSettings.maxBufferMs);
     if (invalid) return this._fail(invalid);
     const before = new VaBeforeConnectEvent(config);
     if (!this._host.dispatchEvent(before)) return this._cancel();
@@ -74,32 +113,76 @@ export class SessionController implements ReactiveController {
     const edited = validateCallSettings(Object(before.detail.config) as CallSettings);
     if (edited instanceof VoiceAgentError) return this._fail(edited);
     const { agentId, mode, variables, serverUrl, tokenEndpoint } = edited;
-    const tokenProvider = this._host.tokenProvider ?? (tokenEndpoint ? endpointTokenProvider(tokenEndpoint) : undefined);
-    if (!tokenProvider) {
+    const { tokenProvider } = this._host;
+    if (!tokenProvider && !tokenEndpoint) {
       return this._fail(new VoiceAgentError('config-invalid', 'Set the token-endpoint attribute (or a tokenProvider) before starting.'));
     }
     this.notice = undefined;
     const options = this._host.sessionOptions;
-    const session = (this._session = new VoiceSession({
-      ...options,
-      audio: { ...audio, ...options?.audio },
-      agentId,
-      mode,
-      variables,
-      serverUrl,
-      tokenProvider,
-      muted: this._host.muted,
-      tools: this._host.tools,
-    }));
-    // A session replaced while it was ending still reports how it ended, and nothing else.
-    session.subscribe((event, snapshot) => {
-      if (session === this._session) this._handleSessionEvent(event, snapshot);
-      else if (event.type === 'disconnect') this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
-    });
-    return session.start();
+    const audio = { ...audioSettings, ...options?.audio };
+    if (mode === 'webcall' && !audio.context) {
+      try {
+        audio.context = createAudioContext(audio.contextSampleRate);
+      } catch {
+        // The engine tries again, and reports the failure as the call's.
+      }
+    }
+    const begin = (loaded: Engine): Promise<void> => {
+      const session = (this._session = new loaded.VoiceSession({
+        ...options,
+        audio,
+        agentId,
+        mode,
+        variables,
+        serverUrl,
+        tokenProvider: tokenProvider ?? loaded.endpointTokenProvider(tokenEndpoint),
+        muted: this._host.muted,
+        tools: this._host.tools,
+      }));
+      // A session replaced while it was ending still reports how it ended, and nothing else.
+      session.subscribe((event, snapshot) => {
+        if (session === this._session) this._handleSessionEvent(event, snapshot);
+        else if (event.type === 'disconnect') this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
+      });
+      return session.start();
+    };
+    if (engine) return begin(engine);
+    // Until the engine is there the widget shows the call starting; the session's own status events
+    // follow once it runs. A stop() meanwhile drops the start.
+    const starting = (this._starting = { promise: Promise.resolve(), context: audio.context });
+    this.snapshot = { ...this.snapshot, status: 'connecting', phase: mode === 'webcall' ? 'microphone' : 'agent', error: undefined };
+    this._host.requestUpdate();
+    starting.promise = loadEngine().then(
+      (loaded) => {
+        if (this._starting !== starting) return;
+        this._starting = undefined;
+        return begin(loaded);
+      },
+      (cause: unknown) => {
+        if (this._starting !== starting) return;
+        this._dropStart();
+        // Offline, the network is to blame; online, most likely the site serves voice-agent.js alone.
+        const error = navigator.onLine
+          ? new VoiceAgentError('config-invalid', 'The call engine could not be loaded: serve voice-agent-engine.js and the other files built beside voice-agent.js with it, or use voice-agent.standalone.js.', { cause, reason: 'files' })
+          : new VoiceAgentError('socket-failed', 'The call engine could not be loaded: the browser is offline.', { cause });
+        return this._fail(error);
+      },
+    );
+    return starting.promise;
+  }
+
+  /** A start still waiting for the engine is given up: its context closes, the widget shows no call. */
+  private _dropStart(): void {
+    const starting = this._starting;
+    if (!starting) return;
+    this._starting = undefined;
+    void starting.context?.close().catch(() => {});
+    this.snapshot = { ...this.snapshot, status: 'disconnected', phase: undefined };
+    this._host.requestUpdate();
   }
 
   stop(): Promise<void> {
+    this._dropStart();
     return this._session?.stop() ?? Promise.resolve();
   }
 

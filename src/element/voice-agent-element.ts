@@ -1,6 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { PlaybackMode } from '../audio/playback-route.js';
-import { getDefaultWorkletSources } from '../audio/worklet-loader.js';
 import { VoiceAgentError } from '../errors.js';
 import { VaCloseEvent, VaDeviceChangeEvent, VaErrorEvent, VaOpenEvent } from '../events.js';
 import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
@@ -288,8 +287,7 @@ export class VoiceAgentElement extends LitElement {
   /** @internal The audio settings the attributes hold, for the session. */
   get audioSettings() {
     const { prebufferMs, maxBufferMs, inputDeviceId, outputDeviceId, playback, workletBaseUrl } = this;
-    const worklets = workletBaseUrl ? { ...getDefaultWorkletSources(), baseUrl: workletBaseUrl } : undefined;
-    return { prebufferMs, maxBufferMs, inputDeviceId, outputDeviceId, playback, ...(worklets && { worklets }) };
+    return { prebufferMs, maxBufferMs, inputDeviceId, outputDeviceId, playback, ...(workletBaseUrl && { worklets: { baseUrl: workletBaseUrl } }) };
   }
 
   /** @internal Which level the visualiser follows now. */

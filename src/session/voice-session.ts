@@ -276,7 +276,8 @@ export class VoiceSession {
       this._setPhase('agent');
       // The page's tools load beside the token and the socket, to be declared before `connect`.
       const definitions = this._toolDefinitions;
-      const tools = definitions !== undefined && definitions !== null ? this._runner() : undefined;
+      const hasTools = definitions !== undefined && definitions !== null && (typeof definitions !== 'object' || Object.keys(definitions).length > 0);
+      const tools = hasTools ? this._runner() : undefined;
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
       const credentials = await this._fetchCredentials(request, signal);
       signal.throwIfAborted();

@@ -1,5 +1,5 @@
 /**
- * The default voice-agent.js served alone, without its worklets/ folder: the start fails with
+ * The default voice-agent.js served with its chunks but without its worklets/ folder: the start fails with
  * `audio-failed`, whose message names the files to serve, and the user reads that the site is not
  * set up (not that their speaker is broken). Nothing stays open. With `worklet-base-url` pointing at
  * the files hosted elsewhere, the same bundle calls.

@@ -2,7 +2,7 @@
  * The server side of the browser tests, all on 127.0.0.1 and all real: the local agent (built
  * dist/local-agent), the token handler in front of it at /api/voice-token, token endpoints that fail in
  * each way a site's endpoint can fail, the fault-injecting socket server, `/single/`, which
- * serves the bundles without the worklet files beside them, and `/csp/`, which serves the demo and
+ * serves the CDN files without the worklet files beside them, `/alone/` (voice-agent.js only), and `/csp/`, which serves the demo and
  * test pages under a strict Content-Security-Policy and records what the browser reports against it,
  * `/apps/`, the apps built from the packed package, and `/embed/`, the HTML recipes as pasted.
  *
@@ -108,8 +108,10 @@ export async function agentTestRoutes(ctx, next) {
   if (path.startsWith('/csp/')) return cspRoute(ctx);
   if (path.startsWith('/apps/')) return appsRoute(ctx);
   if (path.startsWith('/embed/')) return embedRoute(ctx);
-  if (path.startsWith('/single/')) {
-    const file = { '/single/voice-agent.js': 'voice-agent.js', '/single/voice-agent.standalone.js': 'voice-agent.standalone.js' }[path];
+  if (path.startsWith('/single/') || path.startsWith('/alone/')) {
+    // /single/: the CDN files without their worklets/ folder; /alone/: voice-agent.js and nothing beside it.
+    const name = /^\/(single|alone)\/(voice-agent(?:[.-][\w-]+)?\.js)$/.exec(path);
+    const file = name && (name[1] === 'single' || name[2] === 'voice-agent.js') ? name[2] : undefined;
     if (file) {
       ctx.type = 'text/javascript';
       ctx.body = await readFile(`${root}dist/cdn/${file}`, 'utf8');
