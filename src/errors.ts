@@ -38,13 +38,14 @@ export type VoiceAgentErrorCode =
 
 /**
  * Why, where one code has several causes that call for different advice to the user:
- * `frame-policy` (an embedding iframe without `allow="microphone"`), `insecure-context` (not https),
+ * `frame-policy` (an embedding iframe without `allow="microphone"`), `framed` (denied in a frame whose
+ * policy the browser does not tell: the visitor or the embedding iframe), `insecure-context` (not https),
  * `no-device` (no microphone at all), `ended` (the microphone stopped during the call);
  * for `device-lost`, which device: `microphone` or `speaker`; for `audio-failed`, `worklets` (the
  * worklet files could not be loaded: the site's setup, not the visitor's device); for
  * `config-invalid`, `files` (the call engine's file beside voice-agent.js could not be loaded).
  */
-export type VoiceAgentErrorReason = 'frame-policy' | 'insecure-context' | 'no-device' | 'ended' | 'microphone' | 'speaker' | 'worklets' | 'files';
+export type VoiceAgentErrorReason = 'frame-policy' | 'framed' | 'insecure-context' | 'no-device' | 'ended' | 'microphone' | 'speaker' | 'worklets' | 'files';
 
 export interface VoiceAgentErrorOptions {
   fatal?: boolean;

@@ -666,8 +666,10 @@ function microphoneError(error: unknown): VoiceAgentError {
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   if (name === 'NotAllowedError' || name === 'SecurityError') {
     // Where the frame's policy could not be read before asking (Firefox, Safari), say what it may be.
-    const framed = window.top !== window ? ' In an embedded frame, the iframe may need allow="microphone".' : '';
-    return new VoiceAgentError('mic-denied', `Microphone access was denied.${framed}`, { cause: error });
+    if (window.top !== window) {
+      return new VoiceAgentError('mic-denied', 'Microphone access was denied. In an embedded frame, the iframe may need allow="microphone".', { cause: error, reason: 'framed' });
+    }
+    return new VoiceAgentError('mic-denied', 'Microphone access was denied.', { cause: error });
   }
   // WebKit answers OverconstrainedError when it has no audio input at all.
   if (name === 'NotFoundError' || name === 'OverconstrainedError') {

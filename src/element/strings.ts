@@ -58,6 +58,7 @@ export const DEFAULT_STRINGS = {
   errorConfig: 'This widget is not set up correctly. If you run this site, check its settings.',
   errorMicDenied: 'Microphone access is blocked. Allow it in your browser’s site settings, then try again.',
   errorMicFrame: 'This page’s frame blocks the microphone. The site owner must add allow="microphone" to the iframe.',
+  errorMicDeniedFramed: 'Microphone access is blocked. Allow it in your browser’s site settings. If this page is embedded in another site, its owner may need to add allow="microphone" to the iframe.',
   errorInsecure: 'The microphone only works on secure (https) pages. Open this page over https.',
   errorNoMic: 'No microphone was found. Connect one, then try again.',
   errorMicBusy: 'The microphone could not be used. Close other apps using it, then try again.',
@@ -109,7 +110,7 @@ export function errorKey(error: VoiceAgentError): StringKey {
     case 'config-invalid':
       return 'errorConfig';
     case 'mic-denied':
-      return error.reason === 'frame-policy' ? 'errorMicFrame' : 'errorMicDenied';
+      return error.reason === 'frame-policy' ? 'errorMicFrame' : error.reason === 'framed' ? 'errorMicDeniedFramed' : 'errorMicDenied';
     case 'mic-unavailable':
       return error.reason === 'insecure-context'
         ? 'errorInsecure'

@@ -44,6 +44,7 @@ const de: VoiceAgentStrings = {
   errorConfig: 'Dieses Widget ist nicht richtig eingerichtet. Wenn Sie diese Website betreiben, prüfen Sie die Einstellungen.',
   errorMicDenied: 'Der Mikrofonzugriff ist blockiert. Erlauben Sie ihn in den Website-Einstellungen Ihres Browsers und versuchen Sie es erneut.',
   errorMicFrame: 'Der Rahmen dieser Seite blockiert das Mikrofon. Der Betreiber muss dem iframe allow="microphone" hinzufügen.',
+  errorMicDeniedFramed: 'Der Mikrofonzugriff ist blockiert. Erlauben Sie ihn in den Website-Einstellungen Ihres Browsers. Ist diese Seite in eine andere Website eingebettet, muss deren Betreiber dem iframe eventuell allow="microphone" hinzufügen.',
   errorInsecure: 'Das Mikrofon funktioniert nur auf sicheren (https-)Seiten. Öffnen Sie diese Seite über https.',
   errorNoMic: 'Kein Mikrofon gefunden. Schließen Sie eines an und versuchen Sie es erneut.',
   errorMicBusy: 'Das Mikrofon konnte nicht verwendet werden. Schließen Sie andere Apps, die es nutzen, und versuchen Sie es erneut.',

@@ -44,6 +44,7 @@ const es: VoiceAgentStrings = {
   errorConfig: 'Este widget no está bien configurado. Si administras este sitio, revisa su configuración.',
   errorMicDenied: 'El acceso al micrófono está bloqueado. Permítelo en la configuración del sitio de tu navegador y vuelve a intentarlo.',
   errorMicFrame: 'El marco de esta página bloquea el micrófono. El propietario del sitio debe añadir allow="microphone" al iframe.',
+  errorMicDeniedFramed: 'El acceso al micrófono está bloqueado. Permítelo en la configuración del sitio de tu navegador. Si esta página está incrustada en otro sitio, puede que su propietario deba añadir allow="microphone" al iframe.',
   errorInsecure: 'El micrófono solo funciona en páginas seguras (https). Abre esta página con https.',
   errorNoMic: 'No se encontró ningún micrófono. Conecta uno y vuelve a intentarlo.',
   errorMicBusy: 'No se pudo usar el micrófono. Cierra otras aplicaciones que lo usen y vuelve a intentarlo.',

@@ -44,6 +44,7 @@ const fr: VoiceAgentStrings = {
   errorConfig: 'Ce widget est mal configuré. Si vous gérez ce site, vérifiez ses réglages.',
   errorMicDenied: 'L’accès au micro est bloqué. Autorisez-le dans les paramètres du site de votre navigateur, puis réessayez.',
   errorMicFrame: 'Le cadre de cette page bloque le micro. Le propriétaire du site doit ajouter allow="microphone" à l’iframe.',
+  errorMicDeniedFramed: 'L’accès au micro est bloqué. Autorisez-le dans les paramètres du site de votre navigateur. Si cette page est intégrée à un autre site, son propriétaire doit peut-être ajouter allow="microphone" à l’iframe.',
   errorInsecure: 'Le micro ne fonctionne que sur les pages sécurisées (https). Ouvrez cette page en https.',
   errorNoMic: 'Aucun micro trouvé. Branchez-en un, puis réessayez.',
   errorMicBusy: 'Le micro n’a pas pu être utilisé. Fermez les autres applications qui l’utilisent, puis réessayez.',

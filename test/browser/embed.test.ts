@@ -92,7 +92,7 @@ describe('HTML recipes pasted into a page of another origin', () => {
     expect(reports.find((r) => r.type === 'shown' && r.text)!.text).to.equal(
       ENGINE === 'chromium'
         ? 'This page’s frame blocks the microphone. The site owner must add allow="microphone" to the iframe.'
-        : 'Microphone access is blocked. Allow it in your browser’s site settings, then try again.',
+        : 'Microphone access is blocked. Allow it in your browser’s site settings. If this page is embedded in another site, its owner may need to add allow="microphone" to the iframe.',
     );
     expect(reports.some((r) => r.type === 'va-connect')).to.equal(false);
     expect(statuses().at(-1)).to.equal('disconnected');

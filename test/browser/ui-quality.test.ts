@@ -236,11 +236,11 @@ describe('a cross-origin iframe without allow="microphone"', () => {
       expect(settled.detail.sentence).to.equal(DEFAULT_STRINGS.errorMicFrame);
       expect(error.getUserMediaCalls, 'the browser was never asked').to.equal(0);
     } else {
-      // Firefox and WebKit expose no Permissions Policy API: the browser is asked and refuses, and
-      // the message names the likely cause for the site owner.
+      // Firefox and WebKit expose no Permissions Policy API: the browser is asked and refuses, the
+      // message names the likely cause for the site owner, and the visitor reads both possibilities.
       expect(error.getUserMediaCalls).to.equal(1);
       expect(error.detail.message).to.contain('allow="microphone"');
-      expect(settled.detail.sentence).to.equal(DEFAULT_STRINGS.errorMicDenied);
+      expect(settled.detail.sentence).to.equal(DEFAULT_STRINGS.errorMicDeniedFramed);
     }
   });
 

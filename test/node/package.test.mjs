@@ -16,7 +16,7 @@ const built = existsSync(`${APP_DIST}/assets`);
 const need = () => assert.ok(built, 'the apps are not built: run node test/support/packaged-apps.mjs (npm test does)');
 const read = (path) => readFileSync(path, 'utf8');
 const assets = () => readdirSync(`${APP_DIST}/assets`);
-/** The JavaScript a page loads: its entry chunk and the chunks that imports, transitively. */
+/** The JavaScript a page loads: its entry chunk and the chunks that imports, at once or on demand, transitively. */
 function pageCode(page) {
   const html = read(`${APP_DIST}/${page}.html`);
   const seen = new Set();
@@ -25,7 +25,7 @@ function pageCode(page) {
     const file = queue.shift();
     if (seen.has(file)) continue;
     seen.add(file);
-    for (const m of read(`${APP_DIST}/assets/${file}`).matchAll(/(?:from|import)\s*"\.\/([\w.-]+\.js)"/g)) queue.push(m[1]);
+    for (const m of read(`${APP_DIST}/assets/${file}`).matchAll(/(?:from|import)\s*\(?\s*["'`]\.\/([\w.-]+\.js)["'`]/g)) queue.push(m[1]);
   }
   return [...seen].map((file) => read(`${APP_DIST}/assets/${file}`)).join('\n');
 }
@@ -110,7 +110,7 @@ test('Vite emits both worklet files, unchanged, and the app loads them by URL (n
 
 test('webpack 5 emits both worklet files too, and the bundle points at them', () => {
   need();
-  const main = read(`${APP_DIST}/webpack/main.js`);
+  const main = readdirSync(`${APP_DIST}/webpack`).filter((f) => f.endsWith('.js')).map((f) => read(`${APP_DIST}/webpack/${f}`)).join('\n');
   for (const name of ['capture-processor', 'playback-processor']) {
     const emitted = readdirSync(`${APP_DIST}/webpack/assets`).filter((f) => f.startsWith(`${name}-`));
     assert.equal(emitted.length, 1, `${name} emitted once`);
@@ -119,7 +119,7 @@ test('webpack 5 emits both worklet files too, and the bundle points at them', ()
     assert.match(code, new RegExp(`"voice-agent-${name.split('-')[0]}"`));
     assert.match(code, /registerProcessor\(/);
     assert.doesNotMatch(code, /^import|\bimport\(/m, 'still one import-free module');
-    assert.ok(main.includes(`assets/${emitted[0]}`), `main.js refers to ${emitted[0]}`);
+    assert.ok(main.includes(`assets/${emitted[0]}`), `the bundle refers to ${emitted[0]}`);
   }
   assert.doesNotMatch(main, /data:text\/javascript;base64,[A-Za-z0-9+/]{16}/);
 });
@@ -163,11 +163,16 @@ test('under `vite dev` (dependencies pre-bundled) the worklet URLs still reach t
     const entry = await (await fetch(`${origin}/main-plain.ts`)).text();
     const dependency = /"(\/[^"]*voice-agent-widget[^"]*)"/.exec(entry)?.[1];
     assert.ok(dependency, 'the app imports the package');
-    const code = await (await fetch(origin + dependency)).text();
+    // The package module, and the call engine it loads on demand (where the worklet URLs are).
+    const served = await (await fetch(origin + dependency)).text();
+    const engine = /import\(["']([^"']*engine[^"']*)["']\)/.exec(served)?.[1];
+    assert.ok(engine, 'the package loads its call engine on demand');
+    const engineUrl = new URL(engine, origin + dependency).href;
+    const code = await (await fetch(engineUrl)).text();
     for (const name of ['capture-processor', 'playback-processor']) {
       const url = new RegExp(`new URL\\(["']([^"']*${name}[^"']*)["']`).exec(code)?.[1];
       assert.ok(url, `${name}: a new URL(…) in the served module`);
-      const response = await fetch(new URL(url, origin + dependency));
+      const response = await fetch(new URL(url, engineUrl));
       assert.equal(response.status, 200);
       // The file as published; the dev server only appends its source map comment.
       assert.ok((await response.text()).startsWith(read(`${PACKAGE}/dist/worklets/${name}.js`)), `${name}: the worklet file itself`);

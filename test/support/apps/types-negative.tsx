@@ -1,4 +1,4 @@
-// Misuse the published JSX types refuse: `tsc` fails if any line under a @ts-expect-error compiles.
+// What the published types refuse (`tsc` fails if any line under a @ts-expect-error compiles), and what they promise.
 import type {} from 'voice-agent-widget/jsx/react';
 
 export const refused = [
@@ -17,3 +17,8 @@ const el = document.createElement('voice-agent');
 el.addEventListener('va-transcript', (event) => event.detail.text.toUpperCase());
 // @ts-expect-error: a transcript entry has no status
 el.addEventListener('va-transcript', (event) => event.detail.status);
+
+// The event map names every published event, and nothing else.
+import type { PUBLIC_EVENT_NAMES, VoiceAgentEventMap } from 'voice-agent-widget';
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const eventMapComplete: Same<keyof VoiceAgentEventMap, (typeof PUBLIC_EVENT_NAMES)[number]> = true;
