@@ -10,7 +10,7 @@ import { agentSession, nextEvent, part, serverCommand, waitUntil, type VoiceAgen
 
 const frames: HTMLIFrameElement[] = [];
 
-async function openApp(page: string): Promise<{ frame: HTMLIFrameElement; el: VoiceAgentElement; win: Window & Record<string, unknown> }> {
+async function openApp(page: string, tag = 'voice-agent'): Promise<{ frame: HTMLIFrameElement; el: VoiceAgentElement; win: Window & Record<string, unknown> }> {
   const frame = document.createElement('iframe');
   frame.allow = 'microphone; autoplay';
   frame.style.cssText = 'width: 600px; height: 600px';
@@ -20,9 +20,9 @@ async function openApp(page: string): Promise<{ frame: HTMLIFrameElement; el: Vo
   frames.push(frame);
   await loaded;
   const win = frame.contentWindow as Window & Record<string, unknown>;
-  await win.customElements.whenDefined('voice-agent');
+  await win.customElements.whenDefined(tag);
   const find = (): VoiceAgentElement | null =>
-    frame.contentDocument!.querySelector('voice-agent') ?? frame.contentDocument!.querySelector('app-shell')?.shadowRoot?.querySelector('voice-agent') ?? null;
+    frame.contentDocument!.querySelector<VoiceAgentElement>(tag) ?? frame.contentDocument!.querySelector('app-shell')?.shadowRoot?.querySelector<VoiceAgentElement>(tag) ?? null;
   await waitUntil(find, `${page} renders <voice-agent>`);
   return { frame, el: find()!, win };
 }
@@ -34,7 +34,7 @@ function statusLine(frame: HTMLIFrameElement): string | undefined {
 
 afterEach(async () => {
   for (const frame of frames.splice(0)) {
-    for (const el of frame.contentDocument?.querySelectorAll<VoiceAgentElement>('voice-agent') ?? []) await el.stop();
+    for (const el of frame.contentDocument?.querySelectorAll<VoiceAgentElement>('voice-agent, acme-voice') ?? []) await el.stop();
     frame.remove();
   }
 });
@@ -105,6 +105,26 @@ describe('apps built with Vite from the packed package', () => {
     expect(controls.accent.type).to.equal('color');
     expect(frame.contentWindow!.getComputedStyle(el).getPropertyValue('--va-accent').trim()).to.equal('#0f766e');
     expect(part(el, 'name')!.textContent!.trim()).to.equal('Echo');
+    const connected = nextEvent(el, 'va-connect');
+    part(el, 'call-button')!.click();
+    await connected;
+    expect(el.status).to.equal('connected');
+  });
+
+  it('element: the side-effect-free entry under a tag name of the app\'s own calls, and registers nothing else', async () => {
+    const { win, el } = await openApp('custom-tag', 'acme-voice');
+    expect(win.customElements.get('voice-agent'), 'no <voice-agent> registered').to.equal(undefined);
+    expect(el.localName).to.equal('acme-voice');
+    const connected = nextEvent(el, 'va-connect');
+    part(el, 'call-button')!.click();
+    await connected;
+    expect(el.status).to.equal('connected');
+  });
+
+  it('twice: the npm module and the CDN file on one page register once, and the widget calls', async () => {
+    // The page appends its element after both imports: had either thrown, there would be none.
+    const { win, el } = await openApp('twice');
+    expect(win.document.querySelectorAll('voice-agent').length).to.equal(1);
     const connected = nextEvent(el, 'va-connect');
     part(el, 'call-button')!.click();
     await connected;

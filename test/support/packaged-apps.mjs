@@ -25,6 +25,8 @@ export const PAGES = {
   vue: 'main-vue.ts',
   svelte: 'main-svelte.ts',
   shaken: 'main-shaken.ts',
+  'custom-tag': 'main-custom-tag.ts',
+  twice: 'main-twice.ts',
   framer: 'main-framer.tsx',
 };
 
