@@ -600,10 +600,12 @@ describe('End to end at each session rate (<voice-agent> and a local agent at th
       const sentWhat = `${RUN}-frame runs sent with the tone at ${E2E_TONE_HZ} Hz and SNR ≥ ${MIN_SNR_DB} dB: at ${dbList(sentDb)} dB; WebKit's stream delivered ${dbList(streamDb)} dB`;
       expect(sentDb.length, sentWhat).to.be.above(0);
       for (const db of sentDb) expect(Math.min(...streamDb.map((s) => Math.abs(db - s))), sentWhat).to.be.at.most(LEVEL_TOLERANCE_DB);
-      // The echo plays back what the agent heard: every 100 ms of it that carries the tone cleanly (one
-      // every 10 ms) is at a level the stream delivered, and there is such a stretch.
-      const echoDb = cleanLevels((await recording).samples, E2E_TONE_HZ, rate, Math.round(rate * 0.1), Math.round(rate * 0.01));
-      const what = `the echo at the output (${rate} Hz): clean 100 ms stretches at ${dbList(echoDb)} dB; WebKit's stream delivered ${dbList(streamDb)} dB`;
+      // The echo plays back what the agent heard: every 50 ms of it that carries the tone cleanly (one
+      // every 10 ms) is at a level the stream delivered, and there is such a stretch. (50 ms, not the
+      // 100 ms of the other engines: under load the stream's gaps, which the agent echoes, can come
+      // closer together than 100 ms for the whole turn; 50 cycles of the tone still fix its level.)
+      const echoDb = cleanLevels((await recording).samples, E2E_TONE_HZ, rate, Math.round(rate * 0.05), Math.round(rate * 0.01));
+      const what = `the echo at the output (${rate} Hz): clean 50 ms stretches at ${dbList(echoDb)} dB; WebKit's stream delivered ${dbList(streamDb)} dB`;
       expect(echoDb.length, what).to.be.above(0);
       for (const db of echoDb) expect(Math.min(...streamDb.map((s) => Math.abs(db - s))), what).to.be.at.most(LEVEL_TOLERANCE_DB);
     });
