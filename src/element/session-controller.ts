@@ -6,7 +6,8 @@ import { createAudioContext } from '../audio/audio-context.js';
 import { validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
 import type { TokenProvider } from '../session/token.js';
-import type { SessionConfig, SessionEvent, VoiceSession } from '../session/voice-session.js';
+import type { SessionConfig, SessionEvent } from '../session/ports.js';
+import type { VoiceSession } from '../session/voice-session.js';
 
 type Engine = typeof import('../session/engine.js');
 let engine: Engine | undefined;

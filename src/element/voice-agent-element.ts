@@ -2,11 +2,11 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { PlaybackMode } from '../audio/playback-route.js';
 import { VoiceAgentError } from '../errors.js';
 import { VaCloseEvent, VaDeviceChangeEvent, VaErrorEvent, VaOpenEvent } from '../events.js';
-import { DEFAULT_SERVER_URL, variablesFromAttribute } from '../session/call-config.js';
+import { DEFAULT_SERVER_URL, MAX_TEXT_LENGTH, variablesFromAttribute } from '../session/call-config.js';
 import type { CallMode, CallVariables, SessionStatus, TranscriptEntry } from '../session/session-types.js';
 import type { ClientTools } from '../session/client-tools.js';
 import type { TokenProvider } from '../session/token.js';
-import type { SessionConfig } from '../session/voice-session.js';
+import type { SessionConfig } from '../session/ports.js';
 import { SessionController } from './session-controller.js';
 import { DEFAULT_STRINGS, errorKey, format, formatDuration, mergeStrings, stringsFromAttribute, type VoiceAgentStrings } from './strings.js';
 import type { DeviceMenu } from './ui/device-menu.js';
@@ -23,7 +23,6 @@ export type Position = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left'
 export type TranscriptVisibility = 'auto' | 'always' | 'never';
 export type Theme = 'auto' | 'light' | 'dark';
 
-const MAX_TEXT_LENGTH = 4000;
 /** On a mouse press, focus stays where it is (WebKit would first move it to the panel, closing an open menu). */
 const preventDefault = (event: Event) => event.preventDefault();
 

@@ -8,7 +8,8 @@ import type { CallGrant } from './call-grant.js';
 import type { SessionStats } from './call-types.js';
 import { parseJsonObject } from './http-util.js';
 import { Playback } from './playback.js';
-import { MAX_TEXT_LENGTH } from './protocol.js';
+import { MAX_TEXT_LENGTH } from '../protocol/atoms/call-facts.js';
+import { CLIENT_FRAME } from '../protocol/atoms/wire-facts.js';
 import type { ServerEvent } from './protocol.js';
 import { ToolCalls, toolReplyText } from './tool-calls.js';
 import { TurnDetector, addCorrelation, frameRms } from './turn-detector.js';
@@ -133,20 +134,20 @@ export class AgentSession {
     const type = event['type'];
     if (typeof type !== 'string' || type === '') return this.rejectEvent('type is required');
     switch (type) {
-      case 'input_audio_buffer.append':
+      case CLIENT_FRAME.audio:
         return this.onAudio(event['audio']);
-      case 'input_text.send':
+      case CLIENT_FRAME.text:
         return this.onText(event['text']);
-      case 'session.close':
+      case CLIENT_FRAME.close:
         return this.end('client_requested');
-      case 'session.update':
+      case CLIENT_FRAME.update:
         // Without tools a reserved no-op; with them, the page's client tools.
         return this.tools.update(event);
-      case 'function_call.result': {
+      case CLIENT_FRAME.toolResult: {
         const problem = this.tools.onResult(event);
         return problem === undefined ? undefined : this.rejectEvent(problem);
       }
-      case 'input_audio_buffer.commit':
+      case CLIENT_FRAME.commit:
         // A reserved no-op in the protocol: turns come from server-side detection only.
         return;
       default:

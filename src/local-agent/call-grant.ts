@@ -4,7 +4,7 @@
  */
 import { parseJsonObject, validateVariables } from './http-util.js';
 import type { CallMode, CallVariables } from './call-types.js';
-import { MAX_TEXT_LENGTH } from './protocol.js';
+import { MAX_TEXT_LENGTH } from '../protocol/atoms/call-facts.js';
 
 const MAX_AGENT_ID_LENGTH = 128;
 const VARIABLE_LIMITS = { maxKeys: 64, maxKeyLength: 128, maxStringLength: MAX_TEXT_LENGTH } as const;

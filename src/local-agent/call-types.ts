@@ -3,7 +3,8 @@
  * types only, so code for any runtime (the browser tests among it) can use them.
  */
 
-import type { CallMode, CallVariables } from '../server/validation.js';
+import type { CallMode } from '../protocol/atoms/call-facts.js';
+import type { CallVariables } from '../server/validation.js';
 
 export type { CallMode, CallVariables };
 

@@ -26,7 +26,7 @@ import { synthesizeSpeech } from './voice.js';
 import type { CallGrant } from './call-grant.js';
 import { bearerToken, readBody, secretsEqual, sendJson } from './http-util.js';
 import { TokenStore } from './token-store.js';
-import { SETUP_FAILED_CLOSE_CODE } from './protocol.js';
+import { SETUP_FAILED_CLOSE_CODE } from '../protocol/atoms/wire-facts.js';
 import type { ServerEvent, SetupErrorCode } from './protocol.js';
 
 export type { LocalAgentProfile };

@@ -1,33 +1,29 @@
 /**
  * The parts of the Atoms wire protocol that the session and its playback share: the events the agent
- * sends, the longest text a client may send, and the timestamp format.
+ * sends and the timestamp format. The frame type names, the call modes and the text limit, which the
+ * browser uses too, are in `protocol/atoms/` (`wire-facts.ts`, `call-facts.ts`).
  */
-
-/** Longest `input_text.send` text, and longest string call variable, a client may send. */
-export const MAX_TEXT_LENGTH = 4000;
+import type { SERVER_FRAME } from '../protocol/atoms/wire-facts.js';
 
 /** The events the agent sends over the WebSocket. */
 export type ServerEvent =
-  | { type: 'session.created'; session_id: string; call_id: string; sample_rate: number; channels: 1 }
-  | { type: 'session.closed'; reason: string }
-  | { type: 'agent_start_talking' | 'agent_stop_talking'; timestamp: string }
-  | { type: 'output_audio.delta'; audio: string }
-  | { type: 'transcript' | 'transcript.delta'; role: 'user' | 'assistant'; text: string }
-  | { type: 'interruption' }
+  | { type: typeof SERVER_FRAME.created; session_id: string; call_id: string; sample_rate: number; channels: 1 }
+  | { type: typeof SERVER_FRAME.closed; reason: string }
+  | { type: typeof SERVER_FRAME.startTalking | typeof SERVER_FRAME.stopTalking; timestamp: string }
+  | { type: typeof SERVER_FRAME.audio; audio: string }
+  | { type: typeof SERVER_FRAME.transcript | typeof SERVER_FRAME.transcriptDelta; role: 'user' | 'assistant'; text: string }
+  | { type: typeof SERVER_FRAME.interruption }
   /** The client tools declared by the last `session.update` were accepted: their names. */
-  | { type: 'session.updated'; tools: string[] }
+  | { type: typeof SERVER_FRAME.updated; tools: string[] }
   /** The agent calls a client tool. */
-  | { type: 'function_call'; call_id: string; name: string; arguments: Record<string, unknown> | string }
-  | { type: 'error'; code: ToolErrorCode; message: string }
-  | { type: 'error'; code: 'invalid_event' | 'internal_error'; message: string }
+  | { type: typeof SERVER_FRAME.toolCall; call_id: string; name: string; arguments: Record<string, unknown> | string }
+  | { type: typeof SERVER_FRAME.error; code: ToolErrorCode; message: string }
+  | { type: typeof SERVER_FRAME.error; code: 'invalid_event' | 'internal_error'; message: string }
   /** A fatal setup failure after the upgrade: the HTTP status as a string; the socket then closes with 4000. */
-  | { type: 'error'; code: SetupErrorCode; message: string };
+  | { type: typeof SERVER_FRAME.error; code: SetupErrorCode; message: string };
 
 /** Setup failures the agent reports after the WebSocket upgrade, before closing with code 4000. */
 export type SetupErrorCode = '401';
-
-/** The close code that follows a fatal setup error. */
-export const SETUP_FAILED_CLOSE_CODE = 4000;
 
 /**
  * Client-tool errors (PROTOCOLS §1.7): a refused `session.update` (`invalid_tools`, `tool_name_conflict`,

@@ -1,11 +1,12 @@
 import { VoiceAgentError } from '../errors.js';
+import { CALL_MODES, MAX_TEXT_LENGTH } from '../protocol/atoms/call-facts.js';
 import type { CallMode, CallVariables } from './session-types.js';
+
+/** The longest text the visitor may type (the protocol's limit). */
+export { MAX_TEXT_LENGTH };
 
 /** The Atoms agent socket, used unless the token endpoint names another. */
 export const DEFAULT_SERVER_URL = 'wss://api.smallest.ai/atoms/v1/agent/connect';
-
-/** The call modes, and what each needs. */
-export const CALL_MODES: readonly CallMode[] = ['webcall', 'chat'];
 
 /**
  * The connection settings a `va-before-connect` listener may edit, for the call being started (a copy:

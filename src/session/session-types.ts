@@ -1,10 +1,10 @@
 import type { VoiceAgentError } from '../errors.js';
 import type { TranscriptRole } from '../protocol/agent-events.js';
+import type { CallMode } from '../protocol/atoms/call-facts.js';
+
+export type { CallMode };
 
 export type SessionStatus = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
-
-/** `webcall`: a voice call (microphone and speaker). `chat`: text only, no microphone. */
-export type CallMode = 'webcall' | 'chat';
 
 export type CallVariable = string | number | boolean;
 export type CallVariables = Readonly<Record<string, CallVariable>>;

@@ -1,4 +1,4 @@
-import { VoiceAgentError, isAbortError } from '../errors.js';
+import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
 import type { CallMode, CallVariables } from './session-types.js';
 
 /**
@@ -20,8 +20,10 @@ export interface SessionCredentials {
   expiresIn?: number;
 }
 
+/** Fetches the credentials for one connection: the page's own, or {@link endpointTokenProvider}. */
 export type TokenProvider = (request: TokenRequest, signal: AbortSignal) => Promise<SessionCredentials>;
 
+/** Settings for {@link endpointTokenProvider}. */
 export interface EndpointTokenProviderOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -67,16 +69,29 @@ export function endpointTokenProvider(endpoint: string, options: EndpointTokenPr
 }
 
 /**
+ * Asks `provider` for one connection's credentials. Whatever the provider throws becomes a
+ * `token-failed` (an abort stays an abort); so does an answer without a token, or one holding a secret key.
+ */
+export async function requestCredentials(provider: TokenProvider, request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
+  let credentials: SessionCredentials;
+  try {
+    credentials = await provider(request, signal);
+  } catch (error) {
+    throw isAbortError(error) ? error : toVoiceAgentError(error, 'token-failed');
+  }
+  if (typeof credentials?.token !== 'string' || credentials.token === '') {
+    throw new VoiceAgentError('token-failed', 'The token provider returned no token.');
+  }
+  refuseSecretKey(credentials, 'provider');
+  return credentials;
+}
+
+/**
  * Accepts the Atoms shape `{data: {access_token, expires_in, sample_rate}}` and the flat
  * `{access_token}` / `{token}`, with an optional `url`. Refuses anything carrying a long-lived key.
  */
 export function parseTokenResponse(body: unknown): SessionCredentials {
-  if (containsSecretKey(body)) {
-    throw new VoiceAgentError(
-      'token-failed',
-      'The token endpoint answered with a secret API key (sk_…). It must return a short-lived token; the key was not used.',
-    );
-  }
+  refuseSecretKey(body, 'endpoint');
   if (typeof body !== 'object' || body === null) throw unusable('the answer is not a JSON object');
   const outer = body as Record<string, unknown>;
   const inner = typeof outer.data === 'object' && outer.data !== null ? (outer.data as Record<string, unknown>) : outer;
@@ -94,6 +109,22 @@ export function parseTokenResponse(body: unknown): SessionCredentials {
   };
 }
 
+/**
+ * Throws a `token-failed` when `answer` holds a long-lived secret key (a string starting `sk_`, at any
+ * depth): the token endpoint (`endpoint`) or the page's token provider (`provider`) must hand the
+ * browser a short-lived token, never the key. The message does not contain the key.
+ */
+export function refuseSecretKey(answer: unknown, from: 'endpoint' | 'provider'): void {
+  if (!containsSecretKey(answer)) return;
+  throw new VoiceAgentError(
+    'token-failed',
+    from === 'endpoint'
+      ? 'The token endpoint answered with a secret API key (sk_…). It must return a short-lived token; the key was not used.'
+      : 'The token provider returned a secret API key (sk_…) instead of a short-lived token; it was not used.',
+  );
+}
+
+/** Whether `value` is a `ws:` or `wss:` URL. */
 export function isWebSocketUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   try {

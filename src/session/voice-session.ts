@@ -1,109 +1,21 @@
-import { AudioEngine, type AudioEngineOptions, type PlaybackEvent } from '../audio/audio-engine.js';
+import { AudioEngine, type PlaybackEvent } from '../audio/audio-engine.js';
 import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
-import type { AgentEvent, ClientCommand, ProtocolAdapter, TranscriptRole } from '../protocol/agent-events.js';
+import type { AgentEvent, ClientCommand, ProtocolAdapter } from '../protocol/agent-events.js';
 import { atomsAdapter } from '../protocol/atoms/atoms-adapter.js';
-import { SocketTransport, type SocketClose, type SocketOpenOptions } from '../transport/socket-transport.js';
-import type { ToolCall, ToolResult } from './client-tools.js';
+import { MAX_TEXT_LENGTH } from '../protocol/atoms/call-facts.js';
+import { closeOutcome, type SocketClose } from '../transport/close-codes.js';
+import { SocketTransport } from '../transport/socket-transport.js';
+import type { SessionAudio, SessionConfig, SessionDeps, SessionEvent, SessionListener, SessionSocket } from './ports.js';
 import type { ToolRunner } from './tool-runner.js';
-import {
-  INITIAL_SNAPSHOT,
-  type CallMode,
-  type CallVariables,
-  type ConnectPhase,
-  type DisconnectReason,
-  type SessionInfo,
-  type SessionSnapshot,
-  type SessionStatus,
-  type TranscriptEntry,
-} from './session-types.js';
-import { isWebSocketUrl, type SessionCredentials, type TokenProvider, type TokenRequest } from './token.js';
-
-export interface SessionConfig {
-  agentId: string;
-  mode: CallMode;
-  variables: CallVariables;
-  /** Default agent socket URL; the token endpoint's `url` overrides it. */
-  serverUrl: string;
-  tokenProvider: TokenProvider;
-  adapter?: ProtocolAdapter;
-  audio?: Omit<AudioEngineOptions, 'muted'>;
-  muted?: boolean;
-  /** How long the agent may take to announce the session once the socket is open. */
-  sessionTimeoutMs?: number;
-  /** How long `stop()` waits for the server to confirm the close before closing the socket itself. */
-  closeTimeoutMs?: number;
-  /** The page's client tools (`ClientTools`), declared once the session starts; checked then. */
-  tools?: unknown;
-}
-
-/** The parts of AudioEngine the session uses. */
-export interface SessionAudio {
-  openMicrophone(signal?: AbortSignal): Promise<void>;
-  start(sampleRate: number, signal?: AbortSignal): Promise<void>;
-  onFrame(listener: (pcm: Int16Array) => void): () => void;
-  onMicrophoneLost(listener: () => void): () => void;
-  onDeviceLost(listener: (error: VoiceAgentError) => void): () => void;
-  setInputDevice(id: string): Promise<void>;
-  setOutputDevice(id: string): Promise<void>;
-  onPlayback(listener: (event: PlaybackEvent) => void): () => void;
-  onSuspend(listener: (suspended: boolean) => void): () => void;
-  enqueue(pcm: Int16Array): void;
-  endReply(): void;
-  mark(reached: () => void): void;
-  interrupt(): void;
-  resume(): void;
-  setMuted(muted: boolean): void;
-  close(): Promise<void>;
-  readonly inputLevel: number;
-  readonly outputLevel: number;
-}
-
-/** The parts of SocketTransport the session uses. */
-export interface SessionSocket {
-  readonly isOpen: boolean;
-  readonly bufferedAmount: number;
-  send(frame: string | ArrayBuffer): boolean;
-  onFrame(listener: (frame: string | ArrayBuffer) => void): () => void;
-  onClose(listener: (close: SocketClose) => void): () => void;
-  close(code?: number, reason?: string): void;
-}
-
-/** Platform seams: replaced in unit tests, real in the browser. */
-export interface SessionDeps {
-  createAudio(options: AudioEngineOptions): SessionAudio;
-  openSocket(url: string, options: SocketOpenOptions): Promise<SessionSocket>;
-}
+import { INITIAL_SNAPSHOT, type ConnectPhase, type DisconnectReason, type SessionInfo, type SessionSnapshot, type SessionStatus } from './session-types.js';
+import { isWebSocketUrl, requestCredentials } from './token.js';
+import { TranscriptLog, type TranscriptUpdate } from './transcript-log.js';
 
 const defaultDeps: SessionDeps = {
   createAudio: (options) => AudioEngine.prepare(options),
   openSocket: (url, options) => SocketTransport.open(url, options),
 };
 
-export type SessionEvent =
-  | { type: 'status'; status: SessionStatus; previous: SessionStatus }
-  | { type: 'phase'; phase: ConnectPhase }
-  | { type: 'transcript'; entry: TranscriptEntry }
-  | { type: 'speaking'; speaking: boolean }
-  /** An agent reply ended: `playedMs` of it was heard; `interrupted` by a barge-in. */
-  | { type: 'reply'; playedMs: number; interrupted: boolean }
-  | { type: 'suspended'; suspended: boolean }
-  | { type: 'error'; error: VoiceAgentError }
-  | { type: 'connect'; info: SessionInfo }
-  | { type: 'disconnect'; reason: DisconnectReason }
-  /** The agent confirmed the client tools: `snapshot.acceptedTools` holds the names it took. */
-  | { type: 'tools-accepted'; names: readonly string[] }
-  /**
-   * The agent calls a client tool the page has, which runs next unless a listener calls `decline()`
-   * (synchronously): then the agent is told the page declined.
-   */
-  | { type: 'tool-call'; call: ToolCall; decline(): void }
-  /** A tool call was answered (or, fire-and-forget or after the call ended, settled without an answer). */
-  | { type: 'tool-result'; result: ToolResult };
-
-export type SessionListener = (event: SessionEvent, snapshot: SessionSnapshot) => void;
-
-const MAX_TRANSCRIPT_ENTRIES = 500;
-const MAX_TEXT_LENGTH = 4000;
 /** About 3 s of base64 audio at 24 kHz: beyond it, mic frames are dropped rather than queued. */
 const MAX_BUFFERED_BYTES = 192 * 1024;
 const PROTOCOL_ERROR_INTERVAL_MS = 1000;
@@ -135,8 +47,7 @@ export class VoiceSession {
   private _connected = false;
   private _connectedAt = 0;
   private _serverEndReason?: string;
-  /** Index in the transcript of each role's turn in progress. */
-  private readonly _liveEntries = new Map<TranscriptRole, number>();
+  private readonly _transcript = new TranscriptLog();
   /** Agent transcript updates waiting for the audio they belong to to be heard. */
   private _captions: Extract<AgentEvent, { type: 'transcript' }>[] = [];
   /** Agent audio may still be queued (sent since the last barge-in or played-out reply). */
@@ -198,7 +109,7 @@ export class VoiceSession {
     const trimmed = text.trim().slice(0, MAX_TEXT_LENGTH);
     if (!trimmed || this._snapshotValue.status !== 'connected' || !this._socket) return false;
     if (!this._socket.send(this._adapter.encode({ type: 'text', text: trimmed }))) return false;
-    this._upsertTranscript({ role: 'user', text: trimmed, final: true, merge: 'replace' }, true);
+    this._transcribe({ role: 'user', text: trimmed, final: true, merge: 'replace' }, true);
     return true;
   }
 
@@ -238,13 +149,13 @@ export class VoiceSession {
     const abort = (this._abort = new AbortController());
     const { signal } = abort;
     const { _config: config } = this;
-    this._liveEntries.clear();
+    this._transcript.clear();
     this._captions = [];
     this._audioQueued = false;
     this._serverEndReason = undefined;
     this._droppedFrames = 0;
     this._update({
-      transcript: INITIAL_SNAPSHOT.transcript,
+      transcript: this._transcript.entries,
       error: undefined,
       info: undefined,
       speaking: false,
@@ -279,7 +190,7 @@ export class VoiceSession {
       const hasTools = definitions !== undefined && definitions !== null && (typeof definitions !== 'object' || Object.keys(definitions).length > 0);
       const tools = hasTools ? this._runner() : undefined;
       const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
-      const credentials = await this._fetchCredentials(request, signal);
+      const credentials = await requestCredentials(config.tokenProvider, request, signal);
       signal.throwIfAborted();
       const serverUrl = credentials.url ?? config.serverUrl;
       if (!isWebSocketUrl(serverUrl)) {
@@ -317,23 +228,6 @@ export class VoiceSession {
     }
   }
 
-  /** Any token provider's failure is a `token-failed`; so is a provider that hands over a secret key. */
-  private async _fetchCredentials(request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
-    let credentials: SessionCredentials;
-    try {
-      credentials = await this._config.tokenProvider(request, signal);
-    } catch (error) {
-      throw isAbortError(error) ? error : toVoiceAgentError(error, 'token-failed');
-    }
-    if (typeof credentials?.token !== 'string' || credentials.token === '') {
-      throw new VoiceAgentError('token-failed', 'The token provider returned no token.');
-    }
-    if (credentials.token.startsWith('sk_')) {
-      throw new VoiceAgentError('token-failed', 'The token provider returned a secret API key (sk_…) instead of a short-lived token; it was not used.');
-    }
-    return credentials;
-  }
-
   private _waitForSessionStart(): Promise<SessionInfo> {
     const timeoutMs = this._config.sessionTimeoutMs ?? 10_000;
     return new Promise<SessionInfo>((resolve, reject) => {
@@ -362,6 +256,16 @@ export class VoiceSession {
     return this._ending;
   }
 
+  /**
+   * The one path by which a failure, or the server, ends the call: a start still waiting for the agent
+   * fails with `startError` (its own catch then ends the session); a call under way ends with `reason`
+   * and `error` (none for a clean end). Ending twice is harmless: `_end` runs once.
+   */
+  private _finish(reason: DisconnectReason, error?: VoiceAgentError, startError = error): void {
+    if (this._pendingStart && startError) this._pendingStart.reject(startError);
+    else void this._end(reason, error);
+  }
+
   private async _teardown(reason: DisconnectReason, error: VoiceAgentError | undefined, graceful: boolean): Promise<void> {
     const wasConnected = this._connected;
     this._connected = false;
@@ -384,7 +288,7 @@ export class VoiceSession {
       this._detachers = [];
       this._socket = this._audio = undefined;
       this._releaseCaptions();
-      this._settleLiveEntries();
+      this._settleTranscript();
       socket?.close(1000);
       await audio?.close().catch(() => {});
       this._update({ speaking: false, suspended: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
@@ -430,7 +334,7 @@ export class VoiceSession {
           this._audio.mark(() => this._releaseCaptions(1));
         } else {
           this._releaseCaptions();
-          this._upsertTranscript(event, false);
+          this._transcribe(event);
         }
         break;
       case 'interruption':
@@ -447,8 +351,7 @@ export class VoiceSession {
         break;
       case 'session-ended':
         this._serverEndReason = event.reason;
-        if (this._pendingStart) this._pendingStart.reject(new VoiceAgentError('socket-failed', `The agent ended the session before it started (${event.reason}).`));
-        else void this._end(event.reason);
+        this._finish(event.reason, undefined, new VoiceAgentError('socket-failed', `The agent ended the session before it started (${event.reason}).`));
         break;
       case 'error':
         this._handleServerError(event.code, event.message, event.fatal);
@@ -523,18 +426,13 @@ export class VoiceSession {
 
   /** Shows the first `count` waiting agent captions (all of them by default). */
   private _releaseCaptions(count = Infinity): void {
-    for (const event of this._captions.splice(0, count)) this._upsertTranscript(event, false);
+    for (const event of this._captions.splice(0, count)) this._transcribe(event);
   }
 
   private _handleServerError(code: string, message: string, fatal: boolean): void {
     const error = new VoiceAgentError('server-error', `The agent server reported ${code}: ${message}`, { fatal });
-    if (!fatal) {
-      this._emit({ type: 'error', error });
-    } else if (this._pendingStart) {
-      this._pendingStart.reject(error);
-    } else {
-      void this._end('error', error);
-    }
+    if (fatal) this._finish('error', error);
+    else this._emit({ type: 'error', error });
   }
 
   private _reportProtocolError(message: string): void {
@@ -544,32 +442,16 @@ export class VoiceSession {
     this._emit({ type: 'error', error: new VoiceAgentError('protocol-error', `Skipped a frame from the agent: ${message}`, { fatal: false }) });
   }
 
-  private readonly _handleClose = ({ code, reason }: SocketClose): void => {
-    const suffix = reason ? `: ${reason}` : '';
-    if (this._pendingStart) {
-      this._pendingStart.reject(
-        new VoiceAgentError('socket-failed', `The agent server closed the connection before the session started (code ${code}${suffix}).`, {
-          closeCode: code,
-        }),
-      );
-      return;
-    }
-    if (this._ending) return;
-    if (this._serverEndReason !== undefined || code === 1000) {
-      void this._end(this._serverEndReason ?? 'websocket_closed');
-    } else if (code === 4000) {
-      void this._end('error', new VoiceAgentError('server-error', `The agent server ended the session (code 4000${suffix}).`, { closeCode: code }));
-    } else {
-      void this._end('error', new VoiceAgentError('connection-lost', `The connection to the agent was lost (code ${code}${suffix}).`, { closeCode: code }));
-    }
+  private readonly _handleClose = (close: SocketClose): void => {
+    const { reason, error } = closeOutcome(close, this._pendingStart ? 'starting' : 'live', this._serverEndReason);
+    this._finish(reason, error);
   };
 
   private readonly _handleMicrophoneLost = (): void => {
     const error = new VoiceAgentError('mic-unavailable', 'The microphone stopped during the call (unplugged, or access withdrawn).', {
       reason: 'ended',
     });
-    if (this._pendingStart) this._pendingStart.reject(error);
-    else void this._end('error', error);
+    this._finish('error', error);
   };
 
   private readonly _sendAudio = (pcm: Int16Array): void => {
@@ -582,42 +464,20 @@ export class VoiceSession {
     socket.send(this._adapter.encode({ type: 'audio', pcm }));
   };
 
-  private _upsertTranscript(event: { role: TranscriptRole; text: string; final: boolean; merge: 'replace' | 'append' }, local: boolean): void {
-    const { role, final } = event;
-    const transcript = [...this._snapshotValue.transcript];
-    const index = local ? undefined : this._liveEntries.get(role);
-    const previous = index === undefined ? undefined : transcript[index];
-    const text = event.merge === 'append' && previous ? previous.text + event.text : event.text;
-    if (previous && previous.text === text && previous.final === final) return; // nothing new to render
-    const entry: TranscriptEntry = Object.freeze({ role, text, final });
-    if (index === undefined) {
-      transcript.push(entry);
-      if (!final) this._liveEntries.set(role, transcript.length - 1);
-    } else {
-      transcript[index] = entry;
-      if (final) this._liveEntries.delete(role);
-    }
-    const excess = transcript.length - MAX_TRANSCRIPT_ENTRIES;
-    if (excess > 0) {
-      transcript.splice(0, excess);
-      for (const [liveRole, liveIndex] of this._liveEntries) {
-        if (liveIndex < excess) this._liveEntries.delete(liveRole);
-        else this._liveEntries.set(liveRole, liveIndex - excess);
-      }
-    }
-    this._update({ transcript: Object.freeze(transcript) });
+  /** Applies a transcript update (a `separate` one is an entry of its own) and tells subscribers. */
+  private _transcribe(update: TranscriptUpdate, separate = false): void {
+    const entry = this._transcript.apply(update, separate);
+    if (!entry) return;
+    this._update({ transcript: this._transcript.entries });
     this._emit({ type: 'transcript', entry });
   }
 
   /** A call that ends leaves no turn in progress: whatever a live entry holds is what was said. */
-  private _settleLiveEntries(): void {
-    const live = [...this._liveEntries.entries()];
-    this._liveEntries.clear();
-    if (live.length === 0) return;
-    const transcript = [...this._snapshotValue.transcript];
-    for (const [, index] of live) transcript[index] = Object.freeze({ ...transcript[index]!, final: true });
-    this._update({ transcript: Object.freeze(transcript) });
-    for (const [, index] of live) this._emit({ type: 'transcript', entry: transcript[index]! });
+  private _settleTranscript(): void {
+    const settled = this._transcript.settle();
+    if (settled.length === 0) return;
+    this._update({ transcript: this._transcript.entries });
+    for (const entry of settled) this._emit({ type: 'transcript', entry });
   }
 
   private _setSpeaking(speaking: boolean): void {

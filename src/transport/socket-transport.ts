@@ -1,10 +1,7 @@
 import { VoiceAgentError } from '../errors.js';
+import { closeOutcome, type SocketClose } from './close-codes.js';
 
-export interface SocketClose {
-  code: number;
-  reason: string;
-}
-
+/** How to open a socket. */
 export interface SocketOpenOptions {
   protocols?: string[];
   signal?: AbortSignal;
@@ -18,6 +15,12 @@ type FrameListener = (data: string | ArrayBuffer) => void;
 type CloseListener = (close: SocketClose) => void;
 
 const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+/**
+ * `readyState` values, fixed by the WebSocket standard: read as numbers, not from the page's global
+ * `WebSocket`, which an injected implementation need not match (and a non-browser host may lack).
+ */
+const OPEN = 1;
+const CLOSING = 2;
 
 /**
  * The WebSocket lifecycle and nothing else: it knows no message shapes. `open()` resolves once the
@@ -48,8 +51,7 @@ export class SocketTransport {
       };
       const onOpen = () => settle();
       const onAbort = () => settle(signal!.reason);
-      const onEarlyClose = ({ code }: SocketClose) =>
-        settle(new VoiceAgentError('socket-failed', `The agent server refused the connection (close code ${code}).`, { closeCode: code }));
+      const onEarlyClose = (close: SocketClose) => settle(closeOutcome(close, 'opening').error);
       const timer = setTimeout(
         () => settle(new VoiceAgentError('socket-failed', `The agent server did not answer within ${timeoutMs} ms.`)),
         timeoutMs,
@@ -71,8 +73,9 @@ export class SocketTransport {
     // An `error` is always followed by `close`, which carries the code: the close decides the outcome.
   }
 
+  /** Whether frames can be sent: open, and no close heard yet. */
   get isOpen(): boolean {
-    return !this._closed && this._socket.readyState === WebSocket.OPEN;
+    return !this._closed && this._socket.readyState === OPEN;
   }
 
   /** Bytes queued in the browser but not yet sent; used to shed audio under backpressure. */
@@ -87,6 +90,7 @@ export class SocketTransport {
     return true;
   }
 
+  /** Calls `listener` with every frame received; the first listener also gets those that came before it. */
   onFrame(listener: FrameListener): () => void {
     this._frameListeners.add(listener);
     if (this._pending.length > 0) {
@@ -110,7 +114,7 @@ export class SocketTransport {
 
   /** Idempotent. Listeners hear the close when the browser reports it. */
   close(code = 1000, reason = ''): void {
-    if (this._socket.readyState === WebSocket.CLOSING || this._socket.readyState === WebSocket.CLOSED) return;
+    if (this._socket.readyState >= CLOSING) return;
     this._socket.close(code, reason);
   }
 

@@ -13,7 +13,8 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { AudioEngine } from '../../src/audio/audio-engine.js';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
 import { VoiceAgentError } from '../../src/errors.js';
-import { VoiceSession, type SessionEvent } from '../../src/session/voice-session.js';
+import type { SessionEvent } from '../../src/session/ports.js';
+import { VoiceSession } from '../../src/session/voice-session.js';
 import { FakeAudio, fakeDeps, settle } from '../support/fakes.js';
 import { amplitudeAt } from '../support/signals.js';
 import {

@@ -1,7 +1,7 @@
 import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
-import { endpointTokenProvider, parseTokenResponse } from '../../src/session/token.js';
+import { endpointTokenProvider, parseTokenResponse, refuseSecretKey, requestCredentials, type TokenProvider } from '../../src/session/token.js';
 
 const request = { agent_id: 'agent-1', mode: 'webcall', variables: { greeting: '' } } as const;
 
@@ -40,6 +40,69 @@ describe('parseTokenResponse', () => {
       .to.throw(VoiceAgentError)
       .with.property('message')
       .that.does.not.contain('secret123');
+  });
+});
+
+describe('requestCredentials', () => {
+  const ask = (provider: TokenProvider) => requestCredentials(provider, request, new AbortController().signal);
+
+  it("passes the provider the request and its signal, and returns its answer as it is", async () => {
+    const abort = new AbortController();
+    const answer = { token: 'wct_1', url: 'wss://agent.test/connect', sampleRate: 16000 };
+    let asked: unknown[] = [];
+    const credentials = await requestCredentials(
+      async (...args) => {
+        asked = args;
+        return answer;
+      },
+      request,
+      abort.signal,
+    );
+    expect(credentials).to.equal(answer);
+    expect(asked).to.deep.equal([request, abort.signal]);
+  });
+
+  it('makes whatever a provider throws a token-failed, keeping it as the cause', async () => {
+    const bug = new TypeError('provider bug');
+    const error = await failure(
+      ask(async () => {
+        throw bug;
+      }),
+    );
+    expect(error).to.include({ code: 'token-failed', cause: bug });
+  });
+
+  it('lets an abort through as it is', async () => {
+    const aborted = new DOMException('stopped', 'AbortError');
+    let caught: unknown;
+    await ask(async () => {
+      throw aborted;
+    }).catch((error: unknown) => (caught = error));
+    expect(caught).to.equal(aborted);
+  });
+
+  it('refuses an answer without a token', async () => {
+    for (const answer of [undefined, {}, { token: '' }, { token: 42 }]) {
+      const error = await failure(ask(async () => answer as never));
+      expect(error.message, JSON.stringify(answer)).to.equal('The token provider returned no token.');
+    }
+  });
+
+  it("refuses a provider's answer holding a secret key anywhere, without naming the key", async () => {
+    for (const answer of [{ token: 'sk_live_123' }, { token: 'wct_1', extra: { key: 'sk_live_123' } }]) {
+      const error = await failure(ask(async () => answer));
+      expect(error.code).to.equal('token-failed');
+      expect(error.message).to.match(/token provider returned a secret API key/);
+      expect(error.message).not.to.contain('live_123');
+    }
+  });
+});
+
+describe('refuseSecretKey', () => {
+  it('lets an answer without a secret key through, and names who answered with one', () => {
+    expect(() => refuseSecretKey({ token: 'wct_1', data: { note: 'a sk_ inside' } }, 'endpoint')).not.to.throw();
+    expect(() => refuseSecretKey({ data: { access_token: 'sk_1' } }, 'endpoint')).to.throw(VoiceAgentError, /token endpoint answered/);
+    expect(() => refuseSecretKey(['sk_1'], 'provider')).to.throw(VoiceAgentError, /token provider returned/);
   });
 });
 

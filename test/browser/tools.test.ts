@@ -9,7 +9,8 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
 import { MAX_TOOL_OUTPUT_BYTES, NO_VALUE_OUTPUT, limitOutput, utf8Length, type ClientTools, type ToolCallContext, type ToolResult } from '../../src/session/client-tools.js';
-import { VoiceSession, type SessionEvent } from '../../src/session/voice-session.js';
+import type { SessionEvent } from '../../src/session/ports.js';
+import { VoiceSession } from '../../src/session/voice-session.js';
 import type { SessionStats } from '../../src/local-agent/call-types.js';
 import { FakeAudio, fakeDeps, settle } from '../support/fakes.js';
 import { agentSession, expectAllReleased, installSpies, loadBundle, nextEvent, part, recordEvents, type VoiceAgentElement } from '../support/harness.js';

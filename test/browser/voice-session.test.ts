@@ -1,7 +1,7 @@
 import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
-import type { SessionEvent, SessionConfig } from '../../src/session/voice-session.js';
+import type { SessionEvent, SessionConfig } from '../../src/session/ports.js';
 import { VoiceSession } from '../../src/session/voice-session.js';
 import { FakeAudio, fakeDeps, settle } from '../support/fakes.js';
 
@@ -295,6 +295,27 @@ describe('VoiceSession', () => {
     expect(ctx.errors().map((e) => e.code)).to.deep.equal(['socket-failed']);
     expect(ctx.statuses()).to.deep.equal(['connecting', 'disconnecting', 'disconnected']);
     expect(ctx.events.some((e) => e.type === 'disconnect')).to.equal(false);
+  });
+
+  it('fails a start waiting for the agent once, with the error of whatever ended it first', async () => {
+    const endings: [string, (ctx: ReturnType<typeof setup>) => void, string, RegExp][] = [
+      ['a fatal error frame', (ctx) => ctx.socket().serverSend({ type: 'error', code: '401', message: 'Invalid API key.' }), 'server-error', /401: Invalid API key/],
+      ['session.closed', (ctx) => ctx.socket().serverSend({ type: 'session.closed', reason: 'ended' }), 'socket-failed', /ended the session before it started \(ended\)/],
+      ['the microphone going away', (ctx) => ctx.audio.loseMicrophone(), 'mic-unavailable', /microphone stopped/],
+      ['a close', (ctx) => ctx.socket().serverClose(1006), 'socket-failed', /closed the connection before the session started \(code 1006\)/],
+    ];
+    for (const [what, end, code, message] of endings) {
+      const ctx = setup();
+      const started = ctx.session.start();
+      await settle();
+      end(ctx);
+      await started;
+      expect(ctx.errors().map((e) => [e.code, e.fatal]), what).to.deep.equal([[code, true]]);
+      expect(ctx.errors()[0]!.message, what).to.match(message);
+      expect(ctx.statuses(), what).to.deep.equal(['connecting', 'disconnecting', 'disconnected']);
+      expect(ctx.events.some((e) => e.type === 'disconnect' || e.type === 'connect'), what).to.equal(false);
+      expect(ctx.audio.log, what).to.include('close');
+    }
   });
 
   it('fails with session-timeout when the server never announces the session', async () => {

@@ -1,8 +1,8 @@
 /** Fakes for unit tests of VoiceSession alone; everything user-visible is also proven end to end. */
 import { VoiceAgentError } from '../../src/errors.js';
-import type { SocketClose } from '../../src/transport/socket-transport.js';
+import type { SocketClose } from '../../src/transport/close-codes.js';
 import type { PlaybackEvent } from '../../src/audio/audio-engine.js';
-import type { SessionAudio, SessionDeps, SessionSocket } from '../../src/session/voice-session.js';
+import type { SessionAudio, SessionDeps, SessionSocket } from '../../src/session/ports.js';
 
 export class FakeSocket implements SessionSocket {
   readonly sent: unknown[] = [];

@@ -1,5 +1,6 @@
 import type { AgentEvent, ClientCommand, Connection, ProtocolAdapter, TranscriptRole } from '../agent-events.js';
 import { base64ToPcm16, pcm16ToBase64 } from '../pcm.js';
+import { CLIENT_FRAME, SERVER_FRAME } from './wire-facts.js';
 import type { AtomsClientFrame, AtomsServerFrame } from './wire-types.js';
 
 /** Error codes that are HTTP statuses mark setup failures; the server closes the socket after them. */
@@ -38,14 +39,14 @@ export const atomsAdapter: ProtocolAdapter = {
     let frame: AtomsClientFrame;
     switch (command.type) {
       case 'audio':
-        frame = { type: 'input_audio_buffer.append', audio: pcm16ToBase64(command.pcm) };
+        frame = { type: CLIENT_FRAME.audio, audio: pcm16ToBase64(command.pcm) };
         break;
       case 'text':
-        frame = { type: 'input_text.send', text: command.text };
+        frame = { type: CLIENT_FRAME.text, text: command.text };
         break;
       case 'tools':
         frame = {
-          type: 'session.update',
+          type: CLIENT_FRAME.update,
           tools: command.tools.map(({ name, description, parameters, timeoutMs, expectsResponse }) => ({
             type: 'function',
             name,
@@ -57,10 +58,10 @@ export const atomsAdapter: ProtocolAdapter = {
         };
         break;
       case 'tool-result':
-        frame = { type: 'function_call.result', call_id: command.callId, output: command.output };
+        frame = { type: CLIENT_FRAME.toolResult, call_id: command.callId, output: command.output };
         break;
       case 'close':
-        frame = { type: 'session.close' };
+        frame = { type: CLIENT_FRAME.close };
         break;
     }
     return JSON.stringify(frame);
@@ -69,14 +70,14 @@ export const atomsAdapter: ProtocolAdapter = {
 
 function decodeFrame(type: string, frame: AtomsServerFrame): AgentEvent[] {
   switch (type) {
-    case 'session.created': {
+    case SERVER_FRAME.created: {
       const rate = frame.sample_rate ?? DEFAULT_SAMPLE_RATE;
       if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 96000) {
         return [malformed(`session.created has an unusable sample_rate (${String(rate)})`)];
       }
       return [{ type: 'session-started', sessionId: text(frame.session_id), callId: text(frame.call_id), sampleRate: rate }];
     }
-    case 'output_audio.delta': {
+    case SERVER_FRAME.audio: {
       if (typeof frame.audio !== 'string') return [malformed('output_audio.delta has no audio')];
       try {
         return [{ type: 'audio', pcm: base64ToPcm16(frame.audio) }];
@@ -84,36 +85,36 @@ function decodeFrame(type: string, frame: AtomsServerFrame): AgentEvent[] {
         return [malformed(`output_audio.delta: ${(error as Error).message}`)];
       }
     }
-    case 'transcript.delta':
-    case 'transcript': {
+    case SERVER_FRAME.transcriptDelta:
+    case SERVER_FRAME.transcript: {
       const role = transcriptRole(frame.role);
       if (!role || typeof frame.text !== 'string') return [malformed(`${type} needs a role and a text`)];
-      return [{ type: 'transcript', role, text: frame.text, final: type === 'transcript', merge: 'replace' }];
+      return [{ type: 'transcript', role, text: frame.text, final: type === SERVER_FRAME.transcript, merge: 'replace' }];
     }
-    case 'interruption':
+    case SERVER_FRAME.interruption:
       return [{ type: 'interruption' }];
     // A newer revision of the docs spells these with a dot.
-    case 'agent_start_talking':
+    case SERVER_FRAME.startTalking:
     case 'agent.start_talking':
       return [{ type: 'agent-speaking', speaking: true }];
-    case 'agent_stop_talking':
+    case SERVER_FRAME.stopTalking:
     case 'agent.stop_talking':
       return [{ type: 'agent-speaking', speaking: false }];
-    case 'session.updated': {
+    case SERVER_FRAME.updated: {
       if (!Array.isArray(frame.tools)) return [malformed('session.updated has no tools list')];
       // Names, or tool objects with a name.
       const names = frame.tools.map((tool: unknown) => text(typeof tool === 'object' && tool !== null ? (tool as { name?: unknown }).name : tool));
       return [{ type: 'tools-accepted', names: names.filter((name) => name !== '') }];
     }
-    case 'function_call': {
+    case SERVER_FRAME.toolCall: {
       const callId = text(frame.call_id);
       if (!callId) return [malformed('function_call has no call_id')];
       return [{ type: 'tool-call', callId, name: text(frame.name), arguments: toolArguments(frame.arguments) }];
     }
-    case 'session.closed':
+    case SERVER_FRAME.closed:
     case 'session_ended':
       return [{ type: 'session-ended', reason: text(frame.reason) || 'ended' }];
-    case 'error': {
+    case SERVER_FRAME.error: {
       // Both the flat `{code, message}` and the nested `{error: {code, message}}` shapes are in use.
       const nested = typeof frame.error === 'object' && frame.error !== null ? (frame.error as Record<string, unknown>) : {};
       const code = text(frame.code) || text(nested.code) || 'unknown';

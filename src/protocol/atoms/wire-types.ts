@@ -2,13 +2,14 @@
  * Atoms realtime agent WebSocket (`/atoms/v1/agent/connect`) wire shapes, per its AsyncAPI spec.
  * Imported only inside `protocol/atoms/`.
  */
+import type { CLIENT_FRAME } from './wire-facts.js';
 
 export type AtomsClientFrame =
-  | { type: 'input_audio_buffer.append'; audio: string }
-  | { type: 'input_text.send'; text: string }
-  | { type: 'session.update'; tools: AtomsToolDeclaration[] }
-  | { type: 'function_call.result'; call_id: string; output: string }
-  | { type: 'session.close' };
+  | { type: typeof CLIENT_FRAME.audio; audio: string }
+  | { type: typeof CLIENT_FRAME.text; text: string }
+  | { type: typeof CLIENT_FRAME.update; tools: AtomsToolDeclaration[] }
+  | { type: typeof CLIENT_FRAME.toolResult; call_id: string; output: string }
+  | { type: typeof CLIENT_FRAME.close };
 
 /** A runtime client tool in `session.update` (the cookbook's client-tools sample). */
 export interface AtomsToolDeclaration {

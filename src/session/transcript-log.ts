@@ -1,0 +1,87 @@
+import type { TranscriptRole } from '../protocol/agent-events.js';
+import type { TranscriptEntry } from './session-types.js';
+
+/** The most entries a call's transcript keeps: older ones are dropped first. */
+export const MAX_TRANSCRIPT_ENTRIES = 500;
+
+/**
+ * One transcript update: `replace` gives the whole turn so far, `append` continues it; `final` closes
+ * the turn with its definitive text.
+ */
+export interface TranscriptUpdate {
+  role: TranscriptRole;
+  text: string;
+  final: boolean;
+  merge: 'replace' | 'append';
+}
+
+const EMPTY: readonly TranscriptEntry[] = Object.freeze([]);
+
+/**
+ * A call's transcript as entries, oldest first: each role's turn in progress (its live entry) is
+ * updated in place until it is final, and at most `maxEntries` are kept. Pure bookkeeping: every
+ * change gives a new frozen array, and nothing is emitted.
+ */
+export class TranscriptLog {
+  private _entries = EMPTY;
+  /** Index in `_entries` of each role's turn in progress. */
+  private readonly _live = new Map<TranscriptRole, number>();
+
+  constructor(readonly maxEntries = MAX_TRANSCRIPT_ENTRIES) {}
+
+  /** The entries, oldest first: a frozen array, replaced (never changed) by each update. */
+  get entries(): readonly TranscriptEntry[] {
+    return this._entries;
+  }
+
+  /** Empties the transcript, for a new call. */
+  clear(): void {
+    this._entries = EMPTY;
+    this._live.clear();
+  }
+
+  /**
+   * Applies an update to its role's turn in progress, or starts a new entry. A `separate` update (text
+   * the user typed) is an entry of its own, whatever is live. Returns the entry added or changed, or
+   * undefined when the update changes nothing.
+   */
+  apply(update: TranscriptUpdate, separate = false): TranscriptEntry | undefined {
+    const { role, final } = update;
+    const entries = [...this._entries];
+    const index = separate ? undefined : this._live.get(role);
+    const previous = index === undefined ? undefined : entries[index];
+    const text = update.merge === 'append' && previous ? previous.text + update.text : update.text;
+    if (previous && previous.text === text && previous.final === final) return undefined;
+    const entry: TranscriptEntry = Object.freeze({ role, text, final });
+    if (index === undefined) {
+      entries.push(entry);
+      if (!final) this._live.set(role, entries.length - 1);
+    } else {
+      entries[index] = entry;
+      if (final) this._live.delete(role);
+    }
+    const excess = entries.length - this.maxEntries;
+    if (excess > 0) {
+      entries.splice(0, excess);
+      for (const [liveRole, liveIndex] of this._live) {
+        if (liveIndex < excess) this._live.delete(liveRole);
+        else this._live.set(liveRole, liveIndex - excess);
+      }
+    }
+    this._entries = Object.freeze(entries);
+    return entry;
+  }
+
+  /**
+   * Makes every turn in progress final, as it stands: a call that ends leaves none. Returns the entries
+   * it settled, in the order their turns went live.
+   */
+  settle(): TranscriptEntry[] {
+    if (this._live.size === 0) return [];
+    const entries = [...this._entries];
+    const settled = [...this._live.values()].map((index) => (entries[index] = Object.freeze({ ...entries[index]!, final: true })));
+    this._live.clear();
+    this._entries = Object.freeze(entries);
+    return settled;
+  }
+}
