@@ -200,10 +200,10 @@ async function send(res: ServerResponse, response: Response, closeConnection: bo
   res.end(payload);
 }
 
-/** The adapter's own error answer, in the token handler's shape. */
+/** The adapter's own error answer, in the token handler's shape and with its headers. */
 function failed(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ error: { code, message } }), {
     status,
-    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
   });
 }

@@ -45,6 +45,8 @@ const DEFAULT_SAMPLE_RATE = 24_000;
 /** The most of an Atoms answer that is read: a token answer is a few hundred bytes. */
 const MAX_UPSTREAM_BYTES = 64 * 1024;
 const NO_CREDITS = /\bcredits?\b/i;
+/** No answer to use: the fetch failed, or the call was given up before it answered. */
+const NO_ANSWER = Symbol('no answer');
 
 /**
  * Asks Atoms for a token and turns its answer into the browser's: 200 with {@link VoiceTokenResponse}, or
@@ -59,25 +61,36 @@ export async function registerCall(settings: UpstreamSettings, request: TokenReq
   }, settings.timeoutMs);
   const cancel = (): void => controller.abort();
   signal?.addEventListener('abort', cancel);
+  // Settles once the call is given up (the timeout, or the browser going away), even when a `fetch` ignores its signal.
+  const givenUp = new Promise<typeof NO_ANSWER>((resolve) => controller.signal.addEventListener('abort', () => resolve(NO_ANSWER)));
   try {
-    let response: Response;
+    let response: Response | typeof NO_ANSWER;
     try {
-      response = await settings.fetch(settings.registerCallUrl, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${settings.apiKey}`,
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-        },
-        body: JSON.stringify(request),
-        signal: controller.signal,
-        // Cloudflare Workers support only `follow` and `manual`; a redirect is refused below either way.
-        redirect: 'manual',
-      });
+      const pending = new Promise<Response>((resolve) =>
+        resolve(
+          settings.fetch(settings.registerCallUrl, {
+            method: 'POST',
+            headers: {
+              Authorization: `Bearer ${settings.apiKey}`,
+              'Content-Type': 'application/json',
+              Accept: 'application/json',
+            },
+            body: JSON.stringify(request),
+            signal: controller.signal,
+            // Cloudflare Workers support only `follow` and `manual`; a redirect is refused below either way.
+            redirect: 'manual',
+          }),
+        ),
+      );
+      // The race handles `pending`: a fetch that fails after the call was given up is no unhandled rejection.
+      response = await Promise.race([pending, givenUp]);
     } catch {
+      response = NO_ANSWER;
+    }
+    if (response === NO_ANSWER) {
       return timedOut ? timeout(settings) : failure(502, 'upstream_unreachable', 'The agent service could not be reached.');
     }
-    const text = await readText(response.body, MAX_UPSTREAM_BYTES);
+    const text = await readText(response.body, MAX_UPSTREAM_BYTES, controller.signal);
     if (timedOut) return timeout(settings);
     if (response.status < 200 || response.status > 299) {
       return rejection(response.status, text.ok ? text.text : '', response.headers.get('retry-after'));

@@ -69,9 +69,11 @@ export type TextResult = { ok: true; text: string } | { ok: false; reason: 'too_
 /**
  * Reads a body stream as UTF-8 text, up to `limitBytes`. It stops (and cancels the stream) as soon as
  * more arrived, so an endless or lying body costs at most `limitBytes` plus one chunk. `unreadable`: the
- * stream failed (the client went away) or the bytes are not UTF-8. Never rejects.
+ * stream failed (the client went away) or the bytes are not UTF-8. When `signal` aborts, the stream is
+ * cancelled, which ends the read at once even if its source never answers (the caller knows why it
+ * aborted and what the text is worth). Never rejects.
  */
-export async function readText(body: ReadableStream<Uint8Array> | null, limitBytes: number): Promise<TextResult> {
+export async function readText(body: ReadableStream<Uint8Array> | null, limitBytes: number, signal?: AbortSignal): Promise<TextResult> {
   if (body === null) return { ok: true, text: '' };
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
@@ -79,6 +81,9 @@ export async function readText(body: ReadableStream<Uint8Array> | null, limitByt
   } catch {
     return { ok: false, reason: 'unreadable' };
   }
+  // Cancelling ends a pending read at once, whatever the stream's source does.
+  const stop = (): void => void reader.cancel().catch(() => {});
+  signal?.addEventListener('abort', stop);
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -94,6 +99,8 @@ export async function readText(body: ReadableStream<Uint8Array> | null, limitByt
     }
   } catch {
     return { ok: false, reason: 'unreadable' };
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

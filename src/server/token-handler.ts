@@ -191,12 +191,14 @@ function resolveConfig(options: TokenHandlerOptions): HandlerConfig {
   const { upstream, baseUrl, connectUrl, fetch: fetchOption, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
 
   if (typeof apiKey !== 'string' || apiKey.trim() === '') fail('`apiKey` must be a non-empty string (the secret Atoms API key).');
+  // Option errors end up in logs: a value that holds a key (say, the wrong variable) is not echoed.
+  const shown = (value: unknown): string => (holdsKey(String(JSON.stringify(value)), apiKey) ? 'that looks like a secret sk_ key' : JSON.stringify(value));
   if (agentId !== undefined && allowAgentIds !== undefined) fail('give `agentId` or `allowAgentIds`, not both.');
   if (agentId !== undefined && (typeof agentId !== 'string' || !AGENT_ID.test(agentId))) fail(`\`agentId\` must be ${AGENT_ID_RULE}.`);
   if (allowAgentIds !== undefined) {
     if (!Array.isArray(allowAgentIds) || allowAgentIds.length === 0) fail('`allowAgentIds` must be a non-empty array of agent ids.');
     for (const id of allowAgentIds) {
-      if (typeof id !== 'string' || !AGENT_ID.test(id)) fail(`allowAgentIds entry ${JSON.stringify(id)} must be ${AGENT_ID_RULE}.`);
+      if (typeof id !== 'string' || !AGENT_ID.test(id)) fail(`allowAgentIds entry ${shown(id)} must be ${AGENT_ID_RULE}.`);
     }
   }
   if (!Array.isArray(modes) || modes.length === 0 || !modes.every((mode) => CALL_MODES.includes(mode))) {
@@ -205,7 +207,7 @@ function resolveConfig(options: TokenHandlerOptions): HandlerConfig {
   if (!Array.isArray(allowedOrigins)) fail('`allowedOrigins` must be an array of origins such as "https://example.com".');
   for (const origin of allowedOrigins) {
     if (typeof origin !== 'string' || parseUrl(origin)?.origin !== origin) {
-      fail(`allowedOrigins entry ${JSON.stringify(origin)} is not an exact origin (scheme://host[:port], no path or trailing slash).`);
+      fail(`allowedOrigins entry ${shown(origin)} is not an exact origin (scheme://host[:port], no path or trailing slash).`);
     }
   }
   if (allowedOrigins.length === 0 && !allowRequestsWithoutOrigin) fail('`allowedOrigins` is empty, so no caller could ever be served.');
@@ -214,6 +216,8 @@ function resolveConfig(options: TokenHandlerOptions): HandlerConfig {
   const base = typeof restBase === 'string' ? parseUrl(restBase) : undefined;
   if (!base || (base.protocol !== 'https:' && base.protocol !== 'http:')) fail('`upstream` must be an http(s) URL.');
   if (connectUrl !== undefined && !/^wss?:$/.test(parseUrl(String(connectUrl))?.protocol ?? '')) fail('`connectUrl` must be a ws:// or wss:// URL.');
+  // connectUrl is handed to every browser as `url`.
+  if (connectUrl !== undefined && holdsKey(String(connectUrl), apiKey)) fail('`connectUrl` must not carry a secret sk_ key: it is sent to the browser.');
   if (fetchOption !== undefined && typeof fetchOption !== 'function') fail('`fetch` must be a function.');
   if (fetchOption === undefined && typeof globalThis.fetch !== 'function') fail('no `fetch` is available; pass one in the options.');
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)) fail('`timeoutMs` must be a positive number of milliseconds.');
@@ -237,6 +241,12 @@ function resolveConfig(options: TokenHandlerOptions): HandlerConfig {
     allowRequestsWithoutOrigin: allowRequestsWithoutOrigin === true,
     rateLimit,
   };
+}
+
+/** Whether `text` holds the key, or something shaped like one (`sk_` at the start of a word), in any letter case. */
+function holdsKey(text: string, apiKey: string): boolean {
+  const lower = text.toLowerCase();
+  return lower.includes(apiKey.trim().toLowerCase()) || /(?:^|[^a-z0-9])sk_/.test(lower);
 }
 
 function parseUrl(text: string): URL | undefined {

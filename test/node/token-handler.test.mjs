@@ -3,117 +3,30 @@ import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { test } from 'node:test';
 import { MemoryRateLimitStore, createTokenHandler, toNodeHandler, withClientAddress } from '../../dist/server/index.js';
-import { firstFrame, localAgentFixture } from '../support/local-agent-fixture.mjs';
-
-const KEY = 'sk_local_dev';
-const ORIGIN = 'http://app.example:3000';
-const UPSTREAM_SECRET = 'sk_live_upstream_leak';
-const UPSTREAM_DETAIL = 'internal upstream detail';
-const TIMEOUT = { timeout: 15_000 };
+import {
+  KEY,
+  ORIGIN,
+  TIMEOUT,
+  UPSTREAM_DETAIL,
+  UPSTREAM_SECRET,
+  answerOf,
+  assertError,
+  fakeUpstream,
+  fetchRequest,
+  firstFrame,
+  localAgentFixture,
+  minted,
+  request,
+  serve,
+  serveTokenHandler,
+  serveUpstream,
+} from '../support/local-agent-fixture.mjs';
 
 /** The real upstream: a local agent that answers register-call like Atoms. */
 const local = localAgentFixture({ apiKey: KEY, greeting: '' });
 
-/** Serves `listener` on 127.0.0.1 until the test ends; resolves with the server's origin. */
-async function serve(t, listener) {
-  const server = createServer(listener);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise((resolve) => {
-        server.close(resolve);
-        server.closeAllConnections();
-      }),
-  );
-  return `http://127.0.0.1:${server.address().port}`;
-}
-
 /** Serves a token handler (by default in front of the local agent) through toNodeHandler and resolves with its URL. */
-async function serveHandler(t, options = {}) {
-  const handler = createTokenHandler({ apiKey: KEY, upstream: local.agent.restBaseUrl, allowedOrigins: [ORIGIN], ...options });
-  return `${await serve(t, toNodeHandler(handler))}/api/voice-token`;
-}
-
-/** An upstream that misbehaves; resolves with the `upstream` to give the handler. */
-async function serveUpstream(t, respond) {
-  return `${await serve(t, respond)}/atoms/v1`;
-}
-
-/** Every answer is checked for secrets: no key, upstream body or upstream token may ever reach the browser. */
-function assertNoSecrets(headers, text) {
-  const everything = JSON.stringify(headers) + text;
-  for (const secret of [KEY, UPSTREAM_SECRET, UPSTREAM_DETAIL, 'sk_']) {
-    assert.ok(!everything.includes(secret), `the answer must not contain ${secret}: ${everything}`);
-  }
-}
-
-/** A raw HTTP request, so Origin and Content-Type are exactly what the test says. */
-async function request(
-  url,
-  { method = 'POST', origin = ORIGIN, contentType = 'application/json', body = { agent_id: 'agent-1' }, chunked = false, headers: extra = {} } = {},
-) {
-  const headers = { ...(origin && { origin }), ...(contentType && { 'content-type': contentType }), ...extra };
-  const payload = method === 'POST' && body !== undefined ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined;
-  const answer = await new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (chunked) {
-      // Written in two parts, the body goes out chunked, with no Content-Length to judge it by.
-      const half = Math.floor(payload.length / 2);
-      req.write(payload.slice(0, half));
-      req.end(payload.slice(half));
-    } else {
-      req.end(payload);
-    }
-  });
-  assertNoSecrets(answer.headers, answer.text);
-  return { ...answer, json: answer.text ? JSON.parse(answer.text) : undefined };
-}
-
-/** A plain Fetch-API Request, as Workers, Deno, Bun and Next.js hand one to the handler. */
-function fetchRequest({ method = 'POST', origin = ORIGIN, contentType = 'application/json', body = { agent_id: 'agent-1' }, headers = {} } = {}) {
-  return new Request('https://site.example/api/voice-token', {
-    method,
-    headers: { ...(origin && { origin }), ...(contentType && { 'content-type': contentType }), ...headers },
-    ...(method === 'POST' && body !== undefined && { body: typeof body === 'string' || body instanceof ReadableStream ? body : JSON.stringify(body) }),
-    ...(body instanceof ReadableStream && { duplex: 'half' }),
-  });
-}
-
-/** Reads a Fetch-API Response like `request` reads an HTTP answer. */
-async function answerOf(response) {
-  const text = await response.text();
-  const headers = Object.fromEntries(response.headers);
-  assertNoSecrets(headers, text);
-  return { status: response.status, headers, text, json: text ? JSON.parse(text) : undefined };
-}
-
-function assertError(answer, status, code) {
-  assert.equal(answer.status, status, answer.text);
-  assert.deepEqual(Object.keys(answer.json), ['error']);
-  assert.equal(answer.json.error.code, code);
-  assert.equal(typeof answer.json.error.message, 'string');
-  assert.ok(answer.json.error.message.length > 0);
-  assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
-  assert.equal(answer.headers['cache-control'], 'no-store');
-}
-
-/** A fetch standing in for Atoms: answers each call with `respond(call)` and records the calls. */
-function fakeUpstream(respond) {
-  const calls = [];
-  const fetch = async (url, init) => {
-    calls.push({ url, init, body: JSON.parse(init.body) });
-    return respond(calls.at(-1));
-  };
-  return { fetch, calls };
-}
-
-const minted = () => new Response(JSON.stringify({ status: true, data: { access_token: 'wct_fake', expires_in: 30, sample_rate: 24000 } }), { status: 201 });
+const serveHandler = (t, options = {}) => serveTokenHandler(t, { upstream: local.agent.restBaseUrl, ...options });
 
 test('the built token handler has no Node imports or globals, so it loads on any runtime', () => {
   const source = readFileSync(new URL('../../dist/server/index.js', import.meta.url), 'utf8');
