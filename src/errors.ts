@@ -3,7 +3,11 @@
  * change meaning. The element turns each into a sentence telling the user what to do.
  */
 export type VoiceAgentErrorCode =
-  /** The element is misconfigured: missing token endpoint, bad `variables` JSON, bad server URL. */
+  /**
+   * The element is misconfigured: missing token endpoint, bad `variables` JSON, an unknown `mode`, a
+   * server URL that is not `wss:` (`ws:` only on localhost), or what looks like a secret API key
+   * (`sk_…`) in a setting or in the token answer (the message names where, never the key).
+   */
   | 'config-invalid'
   /** The user or the browser refused the microphone (including an iframe without `allow="microphone"`). */
   | 'mic-denied'

@@ -3,7 +3,7 @@ import { VoiceAgentError } from '../errors.js';
 import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaToolCallEvent, VaToolResultEvent, VaTranscriptEvent } from '../events.js';
 import type { AudioEngineOptions } from '../audio/audio-engine.js';
 import { createAudioContext } from '../audio/audio-context.js';
-import { validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
+import { refuseSecretKeys, validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
 import { INITIAL_SNAPSHOT, type SessionSnapshot } from '../session/session-types.js';
 import type { TokenProvider } from '../session/token.js';
 import type { SessionConfig, SessionEvent } from '../session/ports.js';
@@ -103,15 +103,19 @@ export class SessionController implements ReactiveController {
     // stop() just before, as in a framework's effect cleanup and re-run) gives way to a new one at once.
     const status = current?.snapshot.status;
     if (current && (status === 'connecting' || status === 'connected')) return current.start();
+    // Nothing opens, and no listener sees the settings, while one holds a secret key: the call's
+    // settings, then the others it sends or loads from (worklet folder, tool definitions).
     const config = validateCallSettings(this._host);
     if (config instanceof VoiceAgentError) return this._fail(config);
     const audioSettings = this._host.audioSettings;
-    const invalid = validateBuffer(audioSettings.prebufferMs, audioSettings.maxBufferMs);
+    const invalid =
+      refuseSecretKeys({ 'worklet-base-url': audioSettings.worklets?.baseUrl, tools: this._host.tools }) ??
+      validateBuffer(audioSettings.prebufferMs, audioSettings.maxBufferMs);
     if (invalid) return this._fail(invalid);
     const before = new VaBeforeConnectEvent(config);
     if (!this._host.dispatchEvent(before)) return this._cancel();
     // What the listeners changed is checked as the attributes are (a config replaced by a non-object has no valid variables).
-    const edited = validateCallSettings(Object(before.detail.config) as CallSettings);
+    const edited = validateCallSettings(Object(before.detail.config) as CallSettings, ' (set by va-before-connect)');
     if (edited instanceof VoiceAgentError) return this._fail(edited);
     const { agentId, mode, variables, serverUrl, tokenEndpoint } = edited;
     const { tokenProvider } = this._host;

@@ -144,10 +144,16 @@ export class VoiceAgentElement extends LitElement {
   /** The agent to talk to; sent to the token endpoint as `agent_id`. */
   agentId = '';
 
-  /** The site's own endpoint that mints a short-lived token (POST, JSON). It holds the API key; the page never does. */
+  /**
+   * The site's own endpoint that mints a short-lived token (POST, JSON). It holds the API key; the page
+   * never does: what looks like a secret key (`sk_` and 8 or more key characters, also inside a longer
+   * text) in this or any setting the call sends or loads from (`agent-id`, `server-url`, `mode`,
+   * `variables` keys and values, `worklet-base-url`, `tools`, a `va-before-connect` edit), or in the
+   * token answer, stops the start with `config-invalid` before it is sent anywhere.
+   */
   tokenEndpoint = '';
 
-  /** The agent WebSocket URL, used unless the token endpoint answers with its own `url`. */
+  /** The agent WebSocket URL, used unless the token endpoint answers with its own `url`: `wss:` (`ws:` only on localhost). */
   serverUrl = DEFAULT_SERVER_URL;
 
   /** `webcall` (voice, the default) or `chat` (text only, no microphone). */

@@ -4,6 +4,7 @@
  * throws, rejects, takes too long) into the one output string the agent gets back. No DOM, no wire JSON.
  */
 import type { ToolDeclaration } from '../protocol/agent-events.js';
+import { holdsSecretKey } from './call-config.js';
 
 /** What a handler gets besides the arguments. */
 export interface ToolCallContext {
@@ -83,7 +84,8 @@ const NO_PARAMETERS: Readonly<Record<string, unknown>> = Object.freeze({ type: '
 
 /**
  * Checks the page's tools. The valid ones are kept; each invalid one is left out with a sentence
- * saying why, so one typo does not take the other tools away.
+ * saying why, so one typo does not take the other tools away. A tool whose name or definition holds
+ * what looks like a secret key (`sk_…`) is left out too, and its sentence does not name it.
  */
 export function prepareTools(tools: unknown): { tools: Map<string, PreparedTool>; problems: string[] } {
   const prepared = new Map<string, PreparedTool>();
@@ -91,6 +93,10 @@ export function prepareTools(tools: unknown): { tools: Map<string, PreparedTool>
   if (!isPlainObject(tools)) return { tools: prepared, problems: ['tools must be an object that maps each tool name to its definition'] };
   const problems: string[] = [];
   for (const [name, tool] of Object.entries(tools)) {
+    if (holdsSecretKey([name, tool])) {
+      problems.push('a tool holds a secret API key (sk_…), which must stay on your server');
+      continue;
+    }
     const problem = toolProblem(name, tool);
     if (problem) {
       problems.push(`"${name.slice(0, 80)}": ${problem}`);

@@ -1,4 +1,5 @@
 import { VoiceAgentError, isAbortError, toVoiceAgentError } from '../errors.js';
+import { isAgentSocketUrl, refuseSecretKeys } from './call-config.js';
 import type { CallMode, CallVariables } from './session-types.js';
 
 /**
@@ -62,7 +63,12 @@ export function endpointTokenProvider(endpoint: string, options: EndpointTokenPr
         throw new VoiceAgentError('token-failed', `The token endpoint did not answer within ${timeoutMs} ms.`, { cause: error });
       }
       if (isAbortError(error) || signal.aborted) throw error;
-      throw new VoiceAgentError('token-failed', 'The token endpoint could not be reached.', { cause: error });
+      // The browser does not say why a fetch failed; on another origin a missing CORS header is the usual cause.
+      const origin = otherOrigin(endpoint);
+      const message = origin
+        ? `The token endpoint could not be reached: it is on another origin (${origin}), which may not allow this page's origin (${location.origin}) by CORS, or it is down.`
+        : 'The token endpoint could not be reached.';
+      throw new VoiceAgentError('token-failed', message, { cause: error });
     }
     return parseTokenResponse(body);
   };
@@ -70,7 +76,8 @@ export function endpointTokenProvider(endpoint: string, options: EndpointTokenPr
 
 /**
  * Asks `provider` for one connection's credentials. Whatever the provider throws becomes a
- * `token-failed` (an abort stays an abort); so does an answer without a token, or one holding a secret key.
+ * `token-failed` (an abort stays an abort); so does an answer without a token. An answer holding a
+ * secret key anywhere is a `config-invalid` (see {@link refuseSecretKey}).
  */
 export async function requestCredentials(provider: TokenProvider, request: TokenRequest, signal: AbortSignal): Promise<SessionCredentials> {
   let credentials: SessionCredentials;
@@ -79,16 +86,17 @@ export async function requestCredentials(provider: TokenProvider, request: Token
   } catch (error) {
     throw isAbortError(error) ? error : toVoiceAgentError(error, 'token-failed');
   }
+  refuseSecretKey(credentials, 'provider');
   if (typeof credentials?.token !== 'string' || credentials.token === '') {
     throw new VoiceAgentError('token-failed', 'The token provider returned no token.');
   }
-  refuseSecretKey(credentials, 'provider');
   return credentials;
 }
 
 /**
  * Accepts the Atoms shape `{data: {access_token, expires_in, sample_rate}}` and the flat
- * `{access_token}` / `{token}`, with an optional `url`. Refuses anything carrying a long-lived key.
+ * `{access_token}` / `{token}`, with an optional `url` (`wss:`, or `ws:` on this machine). Refuses
+ * anything carrying a long-lived key (`config-invalid`); any other unusable answer is a `token-failed`.
  */
 export function parseTokenResponse(body: unknown): SessionCredentials {
   refuseSecretKey(body, 'endpoint');
@@ -98,7 +106,7 @@ export function parseTokenResponse(body: unknown): SessionCredentials {
   const token = inner.access_token ?? inner.token ?? outer.access_token ?? outer.token;
   if (typeof token !== 'string' || token.length === 0) throw unusable('it has no access_token or token');
   const url = inner.url ?? outer.url;
-  if (url !== undefined && !isWebSocketUrl(url)) throw unusable('its url is not a ws: or wss: URL');
+  if (url !== undefined && !isAgentSocketUrl(url)) throw unusable('its url is not a wss: URL (or ws: on localhost)');
   const sampleRate = inner.sample_rate ?? outer.sample_rate;
   const expiresIn = inner.expires_in ?? outer.expires_in;
   return {
@@ -110,37 +118,26 @@ export function parseTokenResponse(body: unknown): SessionCredentials {
 }
 
 /**
- * Throws a `token-failed` when `answer` holds a long-lived secret key (a string starting `sk_`, at any
- * depth): the token endpoint (`endpoint`) or the page's token provider (`provider`) must hand the
- * browser a short-lived token, never the key. The message does not contain the key.
+ * Throws a `config-invalid` when `answer` holds what looks like a long-lived secret key (`sk_` and 8 or
+ * more key characters, in any key or value at any depth): the token endpoint (`endpoint`) or the
+ * page's token provider (`provider`) must hand the browser a short-lived token, never the key. Nothing
+ * of the answer is used; the message names who answered and the docs, never the key.
  */
 export function refuseSecretKey(answer: unknown, from: 'endpoint' | 'provider'): void {
-  if (!containsSecretKey(answer)) return;
-  throw new VoiceAgentError(
-    'token-failed',
-    from === 'endpoint'
-      ? 'The token endpoint answered with a secret API key (sk_…). It must return a short-lived token; the key was not used.'
-      : 'The token provider returned a secret API key (sk_…) instead of a short-lived token; it was not used.',
-  );
+  const refused = refuseSecretKeys({ [`the token ${from}'s answer`]: answer });
+  if (refused) throw refused;
 }
 
-/** Whether `value` is a `ws:` or `wss:` URL. */
-export function isWebSocketUrl(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
+/** The origin of `endpoint` when it is not the page's own. */
+function otherOrigin(endpoint: string): string | undefined {
   try {
-    const { protocol } = new URL(value);
-    return protocol === 'ws:' || protocol === 'wss:';
+    const { origin } = new URL(endpoint, location.href);
+    return origin === location.origin ? undefined : origin;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 function unusable(why: string): VoiceAgentError {
   return new VoiceAgentError('token-failed', `The token endpoint's answer is unusable: ${why}.`);
-}
-
-function containsSecretKey(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.startsWith('sk_');
-  if (typeof value !== 'object' || value === null || depth > 4) return false;
-  return Object.values(value).some((v) => containsSecretKey(v, depth + 1));
 }

@@ -8,7 +8,8 @@ import { SocketTransport } from '../transport/socket-transport.js';
 import type { SessionAudio, SessionConfig, SessionDeps, SessionEvent, SessionListener, SessionSocket } from './ports.js';
 import type { ToolRunner } from './tool-runner.js';
 import { INITIAL_SNAPSHOT, type ConnectPhase, type DisconnectReason, type SessionInfo, type SessionSnapshot, type SessionStatus } from './session-types.js';
-import { isWebSocketUrl, requestCredentials } from './token.js';
+import { isAgentSocketUrl } from './call-config.js';
+import { requestCredentials } from './token.js';
 import { TranscriptLog, type TranscriptUpdate } from './transcript-log.js';
 
 const defaultDeps: SessionDeps = {
@@ -193,8 +194,8 @@ export class VoiceSession {
       const credentials = await requestCredentials(config.tokenProvider, request, signal);
       signal.throwIfAborted();
       const serverUrl = credentials.url ?? config.serverUrl;
-      if (!isWebSocketUrl(serverUrl)) {
-        throw new VoiceAgentError('config-invalid', `The agent server URL must start with wss:// or ws:// (got "${serverUrl}").`);
+      if (!isAgentSocketUrl(serverUrl)) {
+        throw new VoiceAgentError('config-invalid', `The agent server URL must be a wss: URL, or ws: on localhost (got "${serverUrl}").`);
       }
       const { url, protocols } = this._adapter.connection(serverUrl, credentials.token);
       const socket = await this._deps.openSocket(url, { ...(protocols ? { protocols } : {}), signal });

@@ -67,11 +67,16 @@ describe('failure paths end to end', () => {
     expect(connection.framesBeforeSession, 'audio frames before session.created').to.equal(0);
   });
 
-  for (const kind of ['secret-key', 'secret-key-nested', 'not-json', 'no-token']) {
-    it(`refuses an unusable token answer (${kind}) without opening a socket`, async () => {
+  for (const [kind, code] of [
+    ['secret-key', 'config-invalid'],
+    ['secret-key-nested', 'config-invalid'],
+    ['not-json', 'token-failed'],
+    ['no-token', 'token-failed'],
+  ]) {
+    it(`refuses an unusable token answer (${kind}) with ${code}, without opening a socket`, async () => {
       const sockets = spies.sockets.length;
       const { el, errors, events } = await attempt(`/api/token/${kind}`);
-      expect(errors.map((e) => e.code)).to.deep.equal(['token-failed']);
+      expect(errors.map((e) => e.code)).to.deep.equal([code]);
       expect(spies.sockets.length).to.equal(sockets);
       expect(el.status).to.equal('disconnected');
       expect(JSON.stringify(events.map((e) => e.detail))).not.to.match(/sk_live/);

@@ -50,7 +50,9 @@ describe('<voice-agent>', () => {
     ['no token endpoint', html`<voice-agent></voice-agent>`, /token-endpoint/],
     ['variables that are not a JSON object', html`<voice-agent token-endpoint="/api/voice-token?probe=config" variables="{oops"></voice-agent>`, /JSON object/],
     ['a variable that is not a string, number or boolean', html`<voice-agent token-endpoint="/api/voice-token?probe=config" variables='{"a":{"b":1}}'></voice-agent>`, /"a"/],
-    ['an unknown mode', html`<voice-agent token-endpoint="/api/voice-token?probe=config" mode="video"></voice-agent>`, /mode/],
+    ['an unknown mode', html`<voice-agent token-endpoint="/api/voice-token?probe=config" mode="video"></voice-agent>`, /mode must be "webcall" or "chat" \(got "video"\)/],
+    ['a server-url that is not wss: on another host', html`<voice-agent token-endpoint="/api/voice-token?probe=config" server-url="ws://agent.example/connect"></voice-agent>`, /server-url must be a wss: URL/],
+    ['a secret key in an attribute', html`<voice-agent token-endpoint="/api/voice-token?probe=config" agent-id="sk_live_abcdefgh12"></voice-agent>`, /^A secret API key \(sk_…\) was found in agent-id: /],
   ] as const) {
     it(`reports config-invalid for ${name}, touching neither microphone nor network`, async () => {
       const el = await fixture<VoiceAgentElement>(template);

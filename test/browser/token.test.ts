@@ -29,9 +29,16 @@ describe('parseTokenResponse', () => {
     expect(parseTokenResponse({ token: 'wct_3', url: 'ws://127.0.0.1:9/x' })).to.deep.equal({ token: 'wct_3', url: 'ws://127.0.0.1:9/x' });
   });
 
-  it('refuses answers without a token, with a bad url, or with a secret key anywhere', () => {
-    for (const body of [null, 'wct_x', {}, { data: {} }, { token: '' }, { token: 'wct', url: 'https://x.test' }, { token: 'sk_live_1' }, { token: 'wct', data: { key: 'sk_1' } }]) {
+  it('refuses answers without a token, or with a url that is not wss: (ws: only on localhost), as token-failed', () => {
+    for (const body of [null, 'wct_x', {}, { data: {} }, { token: '' }, { token: 'wct', url: 'https://x.test' }, { token: 'wct', url: 'ws://agent.example/connect' }]) {
       expect(() => parseTokenResponse(body), JSON.stringify(body)).to.throw(VoiceAgentError).with.property('code', 'token-failed');
+    }
+    expect(parseTokenResponse({ token: 'wct', url: 'ws://localhost:9/x' })).to.deep.equal({ token: 'wct', url: 'ws://localhost:9/x' });
+  });
+
+  it('refuses an answer with a secret key anywhere as config-invalid', () => {
+    for (const body of [{ token: 'sk_live_12345678' }, 'sk_live_12345678', { token: 'wct', data: { key: 'sk_abcdefgh' } }, { token: 'wct', notes: [{ text: 'minted with sk_test_abcdefgh1' }] }]) {
+      expect(() => parseTokenResponse(body), JSON.stringify(body)).to.throw(VoiceAgentError).with.property('code', 'config-invalid');
     }
   });
 
@@ -39,7 +46,7 @@ describe('parseTokenResponse', () => {
     expect(() => parseTokenResponse({ access_token: 'sk_live_secret123' }))
       .to.throw(VoiceAgentError)
       .with.property('message')
-      .that.does.not.contain('secret123');
+      .that.does.not.match(/secret123|sk_[a-z]/);
   });
 });
 
@@ -89,20 +96,20 @@ describe('requestCredentials', () => {
   });
 
   it("refuses a provider's answer holding a secret key anywhere, without naming the key", async () => {
-    for (const answer of [{ token: 'sk_live_123' }, { token: 'wct_1', extra: { key: 'sk_live_123' } }]) {
-      const error = await failure(ask(async () => answer));
-      expect(error.code).to.equal('token-failed');
-      expect(error.message).to.match(/token provider returned a secret API key/);
-      expect(error.message).not.to.contain('live_123');
+    for (const answer of [{ token: 'sk_live_12345678' }, { token: 'wct_1', extra: { key: 'sk_live_12345678' } }, { key: 'sk_live_12345678' }]) {
+      const error = await failure(ask(async () => answer as never));
+      expect(error.code).to.equal('config-invalid');
+      expect(error.message).to.match(/^A secret API key \(sk_…\) was found in the token provider's answer/);
+      expect(error.message).not.to.contain('live_1');
     }
   });
 });
 
 describe('refuseSecretKey', () => {
   it('lets an answer without a secret key through, and names who answered with one', () => {
-    expect(() => refuseSecretKey({ token: 'wct_1', data: { note: 'a sk_ inside' } }, 'endpoint')).not.to.throw();
-    expect(() => refuseSecretKey({ data: { access_token: 'sk_1' } }, 'endpoint')).to.throw(VoiceAgentError, /token endpoint answered/);
-    expect(() => refuseSecretKey(['sk_1'], 'provider')).to.throw(VoiceAgentError, /token provider returned/);
+    expect(() => refuseSecretKey({ token: 'wct_1', data: { note: 'a sk_ inside, sk_short, task_description_field' } }, 'endpoint')).not.to.throw();
+    expect(() => refuseSecretKey({ data: { access_token: 'sk_12345678' } }, 'endpoint')).to.throw(VoiceAgentError, /found in the token endpoint's answer/);
+    expect(() => refuseSecretKey(['sk_12345678'], 'provider')).to.throw(VoiceAgentError, /found in the token provider's answer/);
   });
 });
 
@@ -123,14 +130,21 @@ describe('endpointTokenProvider against real HTTP endpoints', () => {
     ['http-500', /HTTP 500/],
     ['not-json', /JSON/],
     ['no-token', /no access_token/],
-    ['secret-key', /secret API key/],
-    ['secret-key-nested', /secret API key/],
     ['does-not-exist', /HTTP 404/],
   ] as const) {
     it(`fails with token-failed on ${kind}`, async () => {
       const error = await failure(endpointTokenProvider(`/api/token/${kind}`)(request, signal()));
       expect(error.code).to.equal('token-failed');
       expect(error.message).to.match(pattern);
+    });
+  }
+
+  for (const kind of ['secret-key', 'secret-key-nested', 'secret-key-deep']) {
+    it(`fails with config-invalid on ${kind}, without the key in the message`, async () => {
+      const error = await failure(endpointTokenProvider(`/api/token/${kind}`)(request, signal()));
+      expect(error.code).to.equal('config-invalid');
+      expect(error.message).to.match(/^A secret API key \(sk_…\) was found in the token endpoint's answer: .* See the token endpoint docs: https:\/\//);
+      expect(error.message).not.to.match(/sk_[a-z0-9]/);
     });
   }
 
@@ -155,9 +169,17 @@ describe('endpointTokenProvider against real HTTP endpoints', () => {
     expect(error.message).to.match(/within 200 ms/);
   });
 
-  it('fails with token-failed when the endpoint cannot be reached', async () => {
+  it('fails with token-failed when the endpoint cannot be reached; on another origin, the message names CORS', async () => {
     const error = await failure(endpointTokenProvider('http://127.0.0.1:1/token')(request, signal()));
     expect(error.code).to.equal('token-failed');
+    expect(error.message).to.equal(
+      `The token endpoint could not be reached: it is on another origin (http://127.0.0.1:1), which may not allow this page's origin (${location.origin}) by CORS, or it is down.`,
+    );
+    const failingFetch = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    const sameOrigin = await failure(endpointTokenProvider('/api/voice-token', { fetch: failingFetch })(request, signal()));
+    expect([sameOrigin.code, sameOrigin.message]).to.deep.equal(['token-failed', 'The token endpoint could not be reached.']);
   });
 
   it('stops at once when aborted', async () => {

@@ -337,19 +337,22 @@ describe('VoiceSession', () => {
     expect(ctx.session.snapshot.error?.code).to.equal('mic-denied');
   });
 
-  it('reports any token provider failure as token-failed, and refuses a secret key from one', async () => {
-    for (const tokenProvider of [
-      async () => {
-        throw new TypeError('provider bug');
-      },
-      async () => ({ token: 'sk_live_123' }),
-      async () => ({ token: '' }),
-    ]) {
+  it('reports any token provider failure as token-failed, and a secret key from one as config-invalid', async () => {
+    for (const [tokenProvider, code] of [
+      [
+        async () => {
+          throw new TypeError('provider bug');
+        },
+        'token-failed',
+      ],
+      [async () => ({ token: 'sk_live_12345678' }), 'config-invalid'],
+      [async () => ({ token: '' }), 'token-failed'],
+    ] as const) {
       const ctx = setup({ tokenProvider });
       await ctx.session.start();
-      expect(ctx.errors().map((e) => e.code)).to.deep.equal(['token-failed']);
+      expect(ctx.errors().map((e) => e.code)).to.deep.equal([code]);
       expect(ctx.deps.sockets).to.have.length(0);
-      expect(JSON.stringify(ctx.errors().map((e) => e.message))).not.to.contain('sk_live_123');
+      expect(JSON.stringify(ctx.errors().map((e) => e.message))).not.to.contain('live_12345678');
     }
   });
 

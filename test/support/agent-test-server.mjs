@@ -253,6 +253,12 @@ function failingTokenEndpoint(ctx, kind) {
       return json({ access_token: 'sk_live_0123456789abcdef' });
     case 'secret-key-nested':
       return json({ data: { access_token: 'wct_fine', debug: { api_key: 'sk_live_leaked' } } });
+    case 'secret-key-deep': {
+      // A usable token, and a key inside a longer text twenty levels down (objects and arrays).
+      let debug = { trace: 'upstream said: Authorization: Bearer sk_live_deep0123456789 (rejected)' };
+      for (let level = 0; level < 20; level++) debug = level % 2 ? { inner: debug } : [debug];
+      return json({ data: { access_token: 'wct_fine', expires_in: 30, debug } });
+    }
     case 'refused-socket':
       return json({ access_token: 'wct_nowhere', url: `ws://127.0.0.1:${state.closedPort}/atoms/v1/agent/connect` });
     case 'slow':
