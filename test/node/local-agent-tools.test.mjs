@@ -5,81 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WebSocket } from 'ws';
+import { Client } from '../support/agent-client.mjs';
 import { LocalAgent, synthesizeSpeech } from '../../dist/local-agent/index.js';
 
 const KEY = 'sk_local_dev';
 const RATE = 24000;
 const TIMEOUT = { timeout: 20_000 };
 const LIMIT = 64 * 1024;
-
-/** A `ws` client that keeps every frame, so a test can wait for them in order. */
-class Client {
-  static open(url) {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      ws.once('open', () => resolve(new Client(ws)));
-      ws.once('error', reject);
-    });
-  }
-
-  constructor(ws) {
-    this.ws = ws;
-    this.frames = [];
-    this.cursor = 0;
-    this.waiters = new Set();
-    ws.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)));
-      for (const waiter of this.waiters) waiter();
-    });
-    ws.on('close', () => {
-      for (const waiter of this.waiters) waiter();
-    });
-  }
-
-  send(event) {
-    this.ws.send(JSON.stringify(event));
-  }
-
-  /** The next frame (after the last one returned) that matches; resolves with it and the frames passed over. */
-  next(match, timeoutMs = 8000) {
-    const predicate = typeof match === 'string' ? (frame) => frame.type === match : match;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const index = this.frames.findIndex((frame, i) => i >= this.cursor && predicate(frame));
-        if (index >= 0) {
-          const skipped = this.frames.slice(this.cursor, index);
-          this.cursor = index + 1;
-          done();
-          resolve({ frame: this.frames[index], skipped });
-        } else if (this.ws.readyState === WebSocket.CLOSED) {
-          done();
-          reject(new Error(`socket closed while waiting; received: ${this.types().join(', ')}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting; received: ${this.types().join(', ')}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Sends an unknown event and waits for its `invalid_event`: everything sent before it has been handled. */
-  sync() {
-    this.send({ type: 'test.sync' });
-    return this.next((frame) => frame.type === 'error' && frame.message.includes('test.sync'));
-  }
-
-  types() {
-    return this.frames.map((frame) => frame.type);
-  }
-}
 
 async function openCall(t, { mode = 'chat', variables = {} } = {}) {
   const agent = await LocalAgent.start();
