@@ -397,7 +397,11 @@ function expectCaptureMatchesStream(capture: StreamCapture, frequencies: number[
   expect(run, `WebKit's stream delivered ${RUN} frames' worth of input cleanly within ${MAX_FRAMES} frames`).to.not.equal(undefined);
   const { capture: captured, input, channels } = run!;
   const what = `frames ${run!.first} to ${run!.first + RUN - 1}: capture ${describeMeasurement(captured, frequencies)}; its input from WebKit's stream ${describeMeasurement(input, frequencies)}; the stream's channels ${channels.map((c) => describeMeasurement(c, frequencies)).join(' and ')}`;
-  channels.forEach((channel) =>
+  // WebKit's stream can leave one channel silent for a while (its channels fall out of step): each
+  // channel that carries sound passes the tones at the stream's level, and at least one does.
+  const sounding = channels.filter((channel) => channel.levelsDb.every(Number.isFinite));
+  expect(sounding.length, `${what}: a channel of WebKit's stream carries the tones`).to.be.above(0);
+  sounding.forEach((channel) =>
     channel.levelsDb.forEach((db, i) =>
       expect(db, `${what}: WebKit's stream passes ${frequencies[i]} Hz at ${webkitStreamDb(contextRate, frequencies[i])} dB in a ${contextRate} Hz context`).to.be.closeTo(
         webkitStreamDb(contextRate, frequencies[i]),
