@@ -14,6 +14,7 @@ export type {
   SessionInfo,
   SessionStatus,
   TranscriptEntry,
+  TranscriptMark,
 } from './session/session-types.js';
 export {
   endpointTokenProvider,

@@ -26,8 +26,17 @@ export type VoiceAgentErrorCode =
   | 'socket-failed'
   /** The socket opened but the agent never announced the session. */
   | 'session-timeout'
-  /** The connection dropped during a call. */
+  /**
+   * The connection dropped during a call and could not be restored (with `reconnect="auto"`, after
+   * every try; a drop is never retried with `reconnect="off"`).
+   */
   | 'connection-lost'
+  /**
+   * The network cannot carry the call's audio: the socket's send buffer stayed full and the oldest
+   * microphone audio was dropped (the agent misses some of what the user says). Never fatal; reported
+   * once a call.
+   */
+  | 'network-slow'
   /** The agent server reported an error (fatal ones end the call). */
   | 'server-error'
   /** The agent sent a frame that could not be read; it was skipped and the call goes on. */

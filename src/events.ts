@@ -80,6 +80,34 @@ export class VaDisconnectEvent extends CustomEvent<{ reason: DisconnectReason }>
   }
 }
 
+export interface ReconnectingDetail {
+  /** The try that begins, from 1. */
+  attempt: number;
+}
+/**
+ * The connection dropped during the call, and try `attempt` to restore it begins (a fresh token, a
+ * new socket). Meanwhile `status` is `reconnecting` and the microphone stays open.
+ */
+export class VaReconnectingEvent extends CustomEvent<ReconnectingDetail> {
+  static readonly eventName = 'va-reconnecting';
+  constructor(detail: ReconnectingDetail) {
+    super(VaReconnectingEvent.eventName, { ...PUBLISHED, detail });
+  }
+}
+
+export interface ReconnectedDetail {
+  /** The agent's new session: a reconnect is a new call on its server. */
+  sessionId: string;
+  callId: string;
+}
+/** The call goes on over a new connection, in a new session; the transcript marks where it begins. */
+export class VaReconnectedEvent extends CustomEvent<ReconnectedDetail> {
+  static readonly eventName = 'va-reconnected';
+  constructor(detail: ReconnectedDetail) {
+    super(VaReconnectedEvent.eventName, { ...PUBLISHED, detail });
+  }
+}
+
 /** The floating panel opened. */
 export class VaOpenEvent extends CustomEvent<Record<string, never>> {
   static readonly eventName = 'va-open';
@@ -158,6 +186,8 @@ export const PUBLIC_EVENT_NAMES = [
   VaErrorEvent.eventName,
   VaConnectEvent.eventName,
   VaDisconnectEvent.eventName,
+  VaReconnectingEvent.eventName,
+  VaReconnectedEvent.eventName,
   VaOpenEvent.eventName,
   VaCloseEvent.eventName,
   VaDeviceChangeEvent.eventName,
@@ -173,6 +203,8 @@ export interface VoiceAgentEventMap {
   'va-error': VaErrorEvent;
   'va-connect': VaConnectEvent;
   'va-disconnect': VaDisconnectEvent;
+  'va-reconnecting': VaReconnectingEvent;
+  'va-reconnected': VaReconnectedEvent;
   'va-open': VaOpenEvent;
   'va-close': VaCloseEvent;
   'va-device-change': VaDeviceChangeEvent;

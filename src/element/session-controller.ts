@@ -1,6 +1,17 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../errors.js';
-import { VaBeforeConnectEvent, VaConnectEvent, VaDisconnectEvent, VaErrorEvent, VaStatusChangeEvent, VaToolCallEvent, VaToolResultEvent, VaTranscriptEvent } from '../events.js';
+import {
+  VaBeforeConnectEvent,
+  VaConnectEvent,
+  VaDisconnectEvent,
+  VaErrorEvent,
+  VaReconnectedEvent,
+  VaReconnectingEvent,
+  VaStatusChangeEvent,
+  VaToolCallEvent,
+  VaToolResultEvent,
+  VaTranscriptEvent,
+} from '../events.js';
 import type { AudioEngineOptions } from '../audio/audio-engine.js';
 import { createAudioContext } from '../audio/audio-context.js';
 import { refuseSecretKeys, validateBuffer, validateCallSettings, type CallSettings } from '../session/call-config.js';
@@ -43,6 +54,8 @@ export interface SessionControllerHost extends ReactiveControllerHost, EventTarg
   readonly sessionOptions?: Partial<SessionConfig>;
   /** The page's client tools, as set (checked when the session declares them). */
   readonly tools?: unknown;
+  /** Whether a connection that drops during the call is restored: `auto` or `off`. */
+  readonly reconnect: string;
 }
 
 /**
@@ -102,7 +115,7 @@ export class SessionController implements ReactiveController {
     // A session connecting or connected is the call: starting again joins it. One that is ending (a
     // stop() just before, as in a framework's effect cleanup and re-run) gives way to a new one at once.
     const status = current?.snapshot.status;
-    if (current && (status === 'connecting' || status === 'connected')) return current.start();
+    if (current && (status === 'connecting' || status === 'connected' || status === 'reconnecting')) return current.start();
     // Nothing opens, and no listener sees the settings, while one holds a secret key: the call's
     // settings, then the others it sends or loads from (worklet folder, tool definitions).
     const config = validateCallSettings(this._host);
@@ -112,6 +125,10 @@ export class SessionController implements ReactiveController {
       refuseSecretKeys({ 'worklet-base-url': audioSettings.worklets?.baseUrl, tools: this._host.tools }) ??
       validateBuffer(audioSettings.prebufferMs, audioSettings.maxBufferMs);
     if (invalid) return this._fail(invalid);
+    const { reconnect } = this._host;
+    if (reconnect !== 'auto' && reconnect !== 'off') {
+      return this._fail(new VoiceAgentError('config-invalid', `The reconnect attribute must be "auto" or "off" (got ${JSON.stringify(String(reconnect).slice(0, 40))}).`));
+    }
     const before = new VaBeforeConnectEvent(config);
     if (!this._host.dispatchEvent(before)) return this._cancel();
     // What the listeners changed is checked as the attributes are (a config replaced by a non-object has no valid variables).
@@ -143,6 +160,7 @@ export class SessionController implements ReactiveController {
         tokenProvider: tokenProvider ?? loaded.endpointTokenProvider(tokenEndpoint),
         muted: this._host.muted,
         tools: this._host.tools,
+        reconnect: reconnect === 'off' ? false : (options?.reconnect ?? {}),
       }));
       // A session replaced while it was ending still reports how it ended, and nothing else.
       session.subscribe((event, snapshot) => {
@@ -255,6 +273,12 @@ export class SessionController implements ReactiveController {
       case 'disconnect':
         this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
         break;
+      case 'reconnecting':
+        this._host.dispatchEvent(new VaReconnectingEvent({ attempt: event.attempt }));
+        break;
+      case 'reconnected':
+        this._host.dispatchEvent(new VaReconnectedEvent({ sessionId: event.info.sessionId, callId: event.info.callId }));
+        break;
       case 'tool-call': {
         const { callId, name, arguments: args } = event.call;
         if (!this._host.dispatchEvent(new VaToolCallEvent({ callId, name, arguments: args }))) event.decline();
@@ -268,6 +292,8 @@ export class SessionController implements ReactiveController {
       case 'phase':
       case 'reply':
       case 'suspended':
+      case 'offline':
+      case 'network-slow':
         break;
     }
   };

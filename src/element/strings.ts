@@ -36,6 +36,11 @@ export const DEFAULT_STRINGS = {
   statusMicrophone: 'Waiting for the microphone…',
   statusMicrophoneHint: 'Your browser will ask to use the microphone. Choose Allow.',
   statusConnecting: 'Connecting…',
+  statusReconnecting: 'Reconnecting…',
+  /** While reconnecting, the browser is offline. */
+  statusOffline: 'Offline. Waiting for the network…',
+  /** The mark in the transcript where the call went on after a reconnect. */
+  transcriptReconnected: 'Reconnected',
   statusListening: 'Listening',
   statusSpeaking: '{name} is speaking',
   statusMuted: 'Microphone muted',
@@ -72,6 +77,7 @@ export const DEFAULT_STRINGS = {
   errorSocket: 'The voice agent could not be reached. Check your connection and try again.',
   errorTimeout: 'The voice agent did not answer. Please try again.',
   errorConnectionLost: 'The connection to the agent was lost. Start a new call to continue.',
+  errorNetworkSlow: 'Your connection is slow. The agent may miss some of what you say.',
   errorServer: 'The voice agent ended the call because of an error. Please try again.',
 };
 
@@ -131,6 +137,8 @@ export function errorKey(error: VoiceAgentError): StringKey {
       return 'errorTimeout';
     case 'connection-lost':
       return 'errorConnectionLost';
+    case 'network-slow':
+      return 'errorNetworkSlow';
     case 'server-error':
     case 'protocol-error':
       return 'errorServer';

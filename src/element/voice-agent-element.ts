@@ -22,6 +22,7 @@ export type Layout = 'floating' | 'inline';
 export type Position = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
 export type TranscriptVisibility = 'auto' | 'always' | 'never';
 export type Theme = 'auto' | 'light' | 'dark';
+export type ReconnectMode = 'auto' | 'off';
 
 /** On a mouse press, focus stays where it is (WebKit would first move it to the panel, closing an open menu). */
 const preventDefault = (event: Event) => event.preventDefault();
@@ -38,8 +39,10 @@ const preventDefault = (event: Event) => event.preventDefault();
  * @fires {VaBeforeConnectEvent} va-before-connect - In `start()`, before anything opens. Cancelable: `preventDefault()` and no microphone, token request or socket is opened, the panel does not open, and no error is shown (an earlier failure's message is cleared). Listeners may change `detail.config` for this call only, synchronously: `variables`, `agentId`, `mode`, `serverUrl` and `tokenEndpoint` (unused with a `tokenProvider`); the changes are checked as the attributes are (`config-invalid`), and the element's own properties stay as they were.
  * @fires {VaStatusChangeEvent} va-status-change - `status` changed; `detail: {status, previous}`.
  * @fires {VaConnectEvent} va-connect - The agent started the session; `detail: {sessionId, callId, sampleRate}`.
- * @fires {VaTranscriptEvent} va-transcript - A transcript entry was added or updated; `detail: {role, text, final}`.
+ * @fires {VaTranscriptEvent} va-transcript - A transcript entry was added or updated; `detail: {role, text, final, mark?}` (`role` `system` with `mark: 'reconnected'` where a reconnect's new session begins).
  * @fires {VaErrorEvent} va-error - Something went wrong; `detail: {code, message, fatal}`. `code` is stable; fatal errors end the call.
+ * @fires {VaReconnectingEvent} va-reconnecting - The connection dropped during the call and a try to restore it begins (a fresh token); `detail: {attempt}` from 1. `status` is `reconnecting` meanwhile.
+ * @fires {VaReconnectedEvent} va-reconnected - The call goes on over a new connection, in a new session of the agent's server; `detail: {sessionId, callId}`. A `system` transcript entry (`mark: 'reconnected'`) marks where it begins.
  * @fires {VaDisconnectEvent} va-disconnect - A connected session ended; `detail: {reason}` (`client_requested`, `ended`, `websocket_closed` or `error`).
  * @fires {VaOpenEvent} va-open - The floating panel opened (launcher, `show()` or `open`).
  * @fires {VaCloseEvent} va-close - The floating panel closed (close button, Escape, launcher, `hide()` or `open`).
@@ -79,6 +82,8 @@ const preventDefault = (event: Event) => event.preventDefault();
  * @csspart device-button - Opens the menu of microphones and speakers (voice calls).
  * @csspart device-menu - The menu of microphones, and of speakers where the browser can choose one.
  * @csspart device-option - One device in the menu (`aria-checked` on the chosen one).
+ * @csspart network-note - Says the connection is too slow and some of the user's words may not reach the agent.
+ * @csspart transcript-mark - The mark in the transcript where the call went on after a reconnect.
  * @csspart device-note - Says the chosen microphone or speaker is not available and the default one is used.
  *
  * @cssprop [--va-accent=#4338ca] - Accent: launcher, call button, visualiser (dark: #a5b4fc).
@@ -107,6 +112,7 @@ const preventDefault = (event: Event) => event.preventDefault();
  * @cssstate open - The floating panel is open (always set inline).
  * @cssstate connecting - A call is being set up.
  * @cssstate connected - A call is in progress.
+ * @cssstate reconnecting - The connection dropped during the call and is being restored.
  * @cssstate listening - In a voice call, the agent is listening.
  * @cssstate speaking - The agent is audible (the player is playing its reply).
  * @cssstate muted - The microphone is muted.
@@ -136,6 +142,7 @@ export class VoiceAgentElement extends LitElement {
     theme: { reflect: true },
     prebufferMs: { type: Number, attribute: 'prebuffer-ms' },
     maxBufferMs: { type: Number, attribute: 'max-buffer-ms' },
+    reconnect: {},
     tokenProvider: { attribute: false },
     tools: { attribute: false },
     strings: { converter: { fromAttribute: stringsFromAttribute }, noAccessor: true },
@@ -214,6 +221,14 @@ export class VoiceAgentElement extends LitElement {
   /** The most the adaptive jitter buffer grows to, in ms, when agent audio arrives late (default 400). */
   maxBufferMs = 400;
 
+  /**
+   * `auto` (the default): a connection that drops during a call (close 1001, 1006, 1011, a network
+   * change) is restored with a fresh token, up to 4 tries 0.5–8 s apart, waiting while the browser is
+   * offline; meanwhile `status` is `reconnecting` and the microphone stays open. `off`: the call ends
+   * with `connection-lost`. Read when a call starts.
+   */
+  reconnect: ReconnectMode = 'auto';
+
   /** Replaces the token endpoint with custom code that returns `{token, url?}`. */
   tokenProvider?: TokenProvider;
 
@@ -259,7 +274,7 @@ export class VoiceAgentElement extends LitElement {
     this.requestUpdate('strings', old);
   }
 
-  /** `disconnected`, `connecting`, `connected` or `disconnecting`. */
+  /** `disconnected`, `connecting`, `connected`, `reconnecting` (the connection dropped and is being restored) or `disconnecting`. */
   get status(): SessionStatus {
     return this._session.snapshot.status;
   }
@@ -374,6 +389,7 @@ export class VoiceAgentElement extends LitElement {
     this._setState('open', this.panelVisible);
     this._setState('connecting', status === 'connecting');
     this._setState('connected', status === 'connected');
+    this._setState('reconnecting', status === 'reconnecting');
     this._setState('listening', state === 'listening');
     this._setState('speaking', speaking);
     this._setState('muted', this.muted);
@@ -455,8 +471,13 @@ export class VoiceAgentElement extends LitElement {
           </div>`
         : nothing}
       ${notice ? html`<p part="device-note" class="hint" role="alert">${s[errorKey(notice)]}</p>` : nothing}
+      ${snapshot.networkSlow && snapshot.status === 'connected' ? html`<p part="network-note" class="hint">${s.errorNetworkSlow}</p>` : nothing}
       ${showTranscript
-        ? renderTranscript(transcript, { label: s.transcriptLabel, you: s.you, agent: this._displayName, jumpToLatest: s.jumpToLatest }, this._scroller)
+        ? renderTranscript(
+            transcript,
+            { label: s.transcriptLabel, you: s.you, agent: this._displayName, jumpToLatest: s.jumpToLatest, reconnected: s.transcriptReconnected },
+            this._scroller,
+          )
         : nothing}
       ${composer ? this._renderComposer(state) : nothing}
       ${chat ? nothing : this._devices?.renderMenu(s)}
@@ -526,7 +547,7 @@ export class VoiceAgentElement extends LitElement {
     const s = this._merged;
     const chat = this.mode === 'chat';
     const { status } = this._session.snapshot;
-    const ending = status === 'connected' || status === 'disconnecting';
+    const ending = status === 'connected' || status === 'reconnecting' || status === 'disconnecting';
     const label = status === 'connecting' ? s.callCancel : ending ? (chat ? s.chatEnd : s.callEnd) : chat ? s.chatStart : s.callStart;
     return html`<button
       part="call-button"
@@ -551,6 +572,7 @@ export class VoiceAgentElement extends LitElement {
       idle: chat ? 'statusIdleChat' : 'statusIdle',
       microphone: 'statusMicrophone',
       connecting: 'statusConnecting',
+      reconnecting: this._session.snapshot.offline ? 'statusOffline' : 'statusReconnecting',
       listening: 'statusListening',
       speaking: 'statusSpeaking',
       muted: 'statusMuted',

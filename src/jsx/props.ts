@@ -6,7 +6,7 @@
  */
 import type { PlaybackMode } from '../audio/playback-route.js';
 import type { VoiceAgentStrings } from '../element/strings.js';
-import type { Layout, Position, Theme, TranscriptVisibility } from '../element/voice-agent-element.js';
+import type { Layout, Position, ReconnectMode, Theme, TranscriptVisibility } from '../element/voice-agent-element.js';
 import type { VoiceAgentEventMap } from '../events.js';
 import type { ClientTools } from '../session/client-tools.js';
 import type { CallMode, CallVariables } from '../session/session-types.js';
@@ -33,6 +33,7 @@ export interface VoiceAgentJsxProps extends VoiceAgentEventProps {
   theme?: Theme;
   'prebuffer-ms'?: number | string;
   'max-buffer-ms'?: number | string;
+  reconnect?: ReconnectMode;
   /** Words to replace, as an object (a locale module's default export). */
   strings?: Partial<VoiceAgentStrings>;
   tokenProvider?: TokenProvider;

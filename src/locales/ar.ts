@@ -24,6 +24,9 @@ const ar: VoiceAgentStrings = {
   statusMicrophone: 'بانتظار الميكروفون…',
   statusMicrophoneHint: 'سيطلب متصفحك إذن استخدام الميكروفون. اختر «السماح».',
   statusConnecting: 'جارٍ الاتصال…',
+  statusReconnecting: 'جارٍ إعادة الاتصال…',
+  statusOffline: 'غير متصل بالإنترنت. في انتظار الشبكة…',
+  transcriptReconnected: 'أُعيد الاتصال',
   statusListening: 'يستمع',
   statusSpeaking: '{name} يتحدث',
   statusMuted: 'الميكروفون مكتوم',
@@ -58,6 +61,7 @@ const ar: VoiceAgentStrings = {
   errorSocket: 'تعذّر الوصول إلى الوكيل الصوتي. تحقّق من اتصالك ثم أعد المحاولة.',
   errorTimeout: 'لم يردّ الوكيل الصوتي. يُرجى المحاولة مجددًا.',
   errorConnectionLost: 'انقطع الاتصال بالوكيل. ابدأ مكالمة جديدة للمتابعة.',
+  errorNetworkSlow: 'اتصالك بطيء. قد يفوت الوكيل بعض ما تقوله.',
   errorServer: 'أنهى الوكيل الصوتي المكالمة بسبب خطأ. يُرجى المحاولة مجددًا.',
 };
 export default ar;

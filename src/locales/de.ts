@@ -24,6 +24,9 @@ const de: VoiceAgentStrings = {
   statusMicrophone: 'Warte auf das Mikrofon …',
   statusMicrophoneHint: 'Ihr Browser fragt gleich nach dem Mikrofon. Wählen Sie „Zulassen“.',
   statusConnecting: 'Verbinde …',
+  statusReconnecting: 'Verbinde erneut …',
+  statusOffline: 'Offline. Warte auf das Netzwerk …',
+  transcriptReconnected: 'Wieder verbunden',
   statusListening: 'Hört zu',
   statusSpeaking: '{name} spricht',
   statusMuted: 'Mikrofon stumm',
@@ -58,6 +61,7 @@ const de: VoiceAgentStrings = {
   errorSocket: 'Der Sprachagent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
   errorTimeout: 'Der Sprachagent hat nicht geantwortet. Bitte versuchen Sie es erneut.',
   errorConnectionLost: 'Die Verbindung zum Agenten ist abgebrochen. Starten Sie einen neuen Anruf, um fortzufahren.',
+  errorNetworkSlow: 'Ihre Verbindung ist langsam. Der Agent versteht möglicherweise nicht alles, was Sie sagen.',
   errorServer: 'Der Sprachagent hat den Anruf wegen eines Fehlers beendet. Bitte versuchen Sie es erneut.',
 };
 export default de;

@@ -24,6 +24,9 @@ const es: VoiceAgentStrings = {
   statusMicrophone: 'Esperando el micrófono…',
   statusMicrophoneHint: 'Tu navegador pedirá permiso para usar el micrófono. Elige Permitir.',
   statusConnecting: 'Conectando…',
+  statusReconnecting: 'Reconectando…',
+  statusOffline: 'Sin conexión. Esperando a la red…',
+  transcriptReconnected: 'Reconectado',
   statusListening: 'Escuchando',
   statusSpeaking: '{name} está hablando',
   statusMuted: 'Micrófono silenciado',
@@ -58,6 +61,7 @@ const es: VoiceAgentStrings = {
   errorSocket: 'No se pudo contactar con el agente de voz. Comprueba tu conexión y vuelve a intentarlo.',
   errorTimeout: 'El agente de voz no respondió. Vuelve a intentarlo.',
   errorConnectionLost: 'Se perdió la conexión con el agente. Inicia una nueva llamada para continuar.',
+  errorNetworkSlow: 'Tu conexión es lenta. Puede que el agente no oiga parte de lo que dices.',
   errorServer: 'El agente de voz terminó la llamada por un error. Vuelve a intentarlo.',
 };
 export default es;

@@ -24,6 +24,9 @@ const fr: VoiceAgentStrings = {
   statusMicrophone: 'En attente du micro…',
   statusMicrophoneHint: 'Votre navigateur va demander l’accès au micro. Choisissez Autoriser.',
   statusConnecting: 'Connexion…',
+  statusReconnecting: 'Reconnexion…',
+  statusOffline: 'Hors ligne. En attente du réseau…',
+  transcriptReconnected: 'Reconnecté',
   statusListening: 'À l’écoute',
   statusSpeaking: '{name} parle',
   statusMuted: 'Micro coupé',
@@ -58,6 +61,7 @@ const fr: VoiceAgentStrings = {
   errorSocket: 'L’agent vocal est injoignable. Vérifiez votre connexion et réessayez.',
   errorTimeout: 'L’agent vocal n’a pas répondu. Réessayez.',
   errorConnectionLost: 'La connexion avec l’agent a été perdue. Lancez un nouvel appel pour continuer.',
+  errorNetworkSlow: 'Votre connexion est lente. L’agent risque de ne pas entendre une partie de ce que vous dites.',
   errorServer: 'L’agent vocal a mis fin à l’appel à cause d’une erreur. Réessayez.',
 };
 export default fr;

@@ -24,6 +24,9 @@ const hi: VoiceAgentStrings = {
   statusMicrophone: 'माइक्रोफ़ोन की प्रतीक्षा…',
   statusMicrophoneHint: 'आपका ब्राउज़र माइक्रोफ़ोन की अनुमति माँगेगा। अनुमति दें चुनें।',
   statusConnecting: 'कनेक्ट हो रहा है…',
+  statusReconnecting: 'फिर से कनेक्ट हो रहा है…',
+  statusOffline: 'ऑफ़लाइन। नेटवर्क का इंतज़ार है…',
+  transcriptReconnected: 'फिर से कनेक्ट हुआ',
   statusListening: 'सुन रहा है',
   statusSpeaking: '{name} बोल रहा है',
   statusMuted: 'माइक्रोफ़ोन म्यूट है',
@@ -58,6 +61,7 @@ const hi: VoiceAgentStrings = {
   errorSocket: 'वॉइस एजेंट तक नहीं पहुँचा जा सका। अपना कनेक्शन जाँचें और फिर कोशिश करें।',
   errorTimeout: 'वॉइस एजेंट ने जवाब नहीं दिया। कृपया फिर कोशिश करें।',
   errorConnectionLost: 'एजेंट से कनेक्शन टूट गया। जारी रखने के लिए नई कॉल शुरू करें।',
+  errorNetworkSlow: 'आपका कनेक्शन धीमा है। हो सकता है एजेंट आपकी कुछ बातें न सुन पाए।',
   errorServer: 'एक त्रुटि के कारण वॉइस एजेंट ने कॉल समाप्त कर दी। कृपया फिर कोशिश करें।',
 };
 export default hi;

@@ -9,6 +9,7 @@ import type { ProtocolAdapter } from '../protocol/agent-events.js';
 import type { SocketClose } from '../transport/close-codes.js';
 import type { SocketOpenOptions } from '../transport/socket-transport.js';
 import type { ToolCall, ToolResult } from './client-tools.js';
+import type { ReconnectPolicy } from './reconnect.js';
 import type {
   CallMode,
   CallVariables,
@@ -38,6 +39,13 @@ export interface SessionConfig {
   closeTimeoutMs?: number;
   /** The page's client tools (`ClientTools`), declared once the session starts; checked then. */
   tools?: unknown;
+  /**
+   * How a connection that drops during the call is restored (`reconnect="auto"`): defaults for what
+   * is left out. `false`: never; the call ends with `connection-lost`.
+   */
+  reconnect?: Partial<ReconnectPolicy> | false;
+  /** Bytes the socket may hold unsent before microphone frames wait (and then the oldest are dropped). */
+  maxBufferedBytes?: number;
 }
 
 /** What the session tells its subscribers: each change, as it happens. */
@@ -51,6 +59,14 @@ export type SessionEvent =
   | { type: 'suspended'; suspended: boolean }
   | { type: 'error'; error: VoiceAgentError }
   | { type: 'connect'; info: SessionInfo }
+  /** The connection dropped: try `attempt` (1-based) to restore it begins, with a fresh token. */
+  | { type: 'reconnecting'; attempt: number }
+  /** While reconnecting, the browser went offline (the tries wait) or came back online. */
+  | { type: 'offline'; offline: boolean }
+  /** The call goes on over a new connection: the agent started a new session (`info`). */
+  | { type: 'reconnected'; info: SessionInfo }
+  /** The uplink fell behind, dropping the oldest microphone audio (`slow`), or caught up again. */
+  | { type: 'network-slow'; slow: boolean }
   | { type: 'disconnect'; reason: DisconnectReason }
   /** The agent confirmed the client tools: `snapshot.acceptedTools` holds the names it took. */
   | { type: 'tools-accepted'; names: readonly string[] }

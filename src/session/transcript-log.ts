@@ -1,5 +1,5 @@
 import type { TranscriptRole } from '../protocol/agent-events.js';
-import type { TranscriptEntry } from './session-types.js';
+import type { TranscriptEntry, TranscriptMark } from './session-types.js';
 
 /** The most entries a call's transcript keeps: older ones are dropped first. */
 export const MAX_TRANSCRIPT_ENTRIES = 500;
@@ -25,7 +25,7 @@ const EMPTY: readonly TranscriptEntry[] = Object.freeze([]);
 export class TranscriptLog {
   private _entries = EMPTY;
   /** Index in `_entries` of each role's turn in progress. */
-  private readonly _live = new Map<TranscriptRole, number>();
+  private readonly _live = new Map<TranscriptRole | 'system', number>();
 
   constructor(readonly maxEntries = MAX_TRANSCRIPT_ENTRIES) {}
 
@@ -47,19 +47,37 @@ export class TranscriptLog {
    */
   apply(update: TranscriptUpdate, separate = false): TranscriptEntry | undefined {
     const { role, final } = update;
-    const entries = [...this._entries];
     const index = separate ? undefined : this._live.get(role);
-    const previous = index === undefined ? undefined : entries[index];
+    const previous = index === undefined ? undefined : this._entries[index];
     const text = update.merge === 'append' && previous ? previous.text + update.text : update.text;
     if (previous && previous.text === text && previous.final === final) return undefined;
     const entry: TranscriptEntry = Object.freeze({ role, text, final });
     if (index === undefined) {
-      entries.push(entry);
-      if (!final) this._live.set(role, entries.length - 1);
+      this._push(entry);
+      if (!final) this._live.set(role, this._entries.length - 1);
     } else {
+      const entries = [...this._entries];
       entries[index] = entry;
+      this._entries = Object.freeze(entries);
       if (final) this._live.delete(role);
     }
+    return entry;
+  }
+
+  /**
+   * Adds a `system` entry marking a point in the call (`reconnected`: a new session on the agent's
+   * server begins here). Turns in progress are settled first: none continues across the mark.
+   */
+  mark(mark: TranscriptMark): TranscriptEntry {
+    this.settle();
+    const entry: TranscriptEntry = Object.freeze({ role: 'system', text: '', final: true, mark });
+    this._push(entry);
+    return entry;
+  }
+
+  /** Appends an entry, dropping the oldest beyond `maxEntries` (a live turn's index follows). */
+  private _push(entry: TranscriptEntry): void {
+    const entries = [...this._entries, entry];
     const excess = entries.length - this.maxEntries;
     if (excess > 0) {
       entries.splice(0, excess);
@@ -69,7 +87,6 @@ export class TranscriptLog {
       }
     }
     this._entries = Object.freeze(entries);
-    return entry;
   }
 
   /**

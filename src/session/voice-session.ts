@@ -9,6 +9,8 @@ import type { SessionAudio, SessionConfig, SessionDeps, SessionEvent, SessionLis
 import type { ToolRunner } from './tool-runner.js';
 import { INITIAL_SNAPSHOT, type ConnectPhase, type DisconnectReason, type SessionInfo, type SessionSnapshot, type SessionStatus } from './session-types.js';
 import { isAgentSocketUrl } from './call-config.js';
+import { MicUplink } from './mic-uplink.js';
+import { mayRetry, reconnectDelay, reconnectPolicy, waitToRetry, type ReconnectPolicy } from './reconnect.js';
 import { requestCredentials } from './token.js';
 import { TranscriptLog, type TranscriptUpdate } from './transcript-log.js';
 
@@ -17,8 +19,10 @@ const defaultDeps: SessionDeps = {
   openSocket: (url, options) => SocketTransport.open(url, options),
 };
 
-/** About 3 s of base64 audio at 24 kHz: beyond it, mic frames are dropped rather than queued. */
+/** About 3 s of base64 audio at 24 kHz in the socket's send buffer: beyond it, microphone frames wait. */
 const MAX_BUFFERED_BYTES = 192 * 1024;
+/** Microphone frames (20 ms each) that may wait for a full socket before the oldest is dropped. */
+const MAX_QUEUED_FRAMES = 10;
 const PROTOCOL_ERROR_INTERVAL_MS = 1000;
 
 interface PendingStart {
@@ -41,7 +45,10 @@ export class VoiceSession {
   private _abort?: AbortController;
   private _audio?: SessionAudio;
   private _socket?: SessionSocket;
+  /** The call's listeners (audio), detached when it ends. */
   private _detachers: (() => void)[] = [];
+  /** The current socket's listeners, detached when it ends or is replaced by a reconnect. */
+  private _socketDetachers: (() => void)[] = [];
   private _pendingStart?: PendingStart;
   private _starting?: Promise<void>;
   private _ending?: Promise<void>;
@@ -54,7 +61,10 @@ export class VoiceSession {
   /** Agent audio may still be queued (sent since the last barge-in or played-out reply). */
   private _audioQueued = false;
   private _lastProtocolErrorAt = -Infinity;
-  private _droppedFrames = 0;
+  private _uplink?: MicUplink;
+  private _reportedSlow = false;
+  /** How a dropped connection comes back; undefined: it does not (the call ends). */
+  private readonly _reconnect?: ReconnectPolicy;
   /** The page's client tools as last set (checked when declared). */
   private _toolDefinitions: unknown;
   /** The tool runner, loaded when the page has tools or the agent calls one (undefined if it could not load); and once it is there. */
@@ -68,6 +78,7 @@ export class VoiceSession {
     this._adapter = _config.adapter ?? atomsAdapter;
     this._snapshotValue = { ...INITIAL_SNAPSHOT, muted: _config.muted ?? false };
     this._toolDefinitions = _config.tools;
+    if (_config.reconnect !== false) this._reconnect = reconnectPolicy(_config.reconnect);
   }
 
   get snapshot(): SessionSnapshot {
@@ -82,9 +93,9 @@ export class VoiceSession {
     return this._audio?.outputLevel ?? 0;
   }
 
-  /** Microphone frames dropped because the socket could not keep up. */
+  /** Microphone frames of this call dropped because the socket could not keep up. */
   get framesDropped(): number {
-    return this._droppedFrames;
+    return this._uplink?.dropped ?? 0;
   }
 
   subscribe(listener: SessionListener): () => void {
@@ -154,13 +165,18 @@ export class VoiceSession {
     this._captions = [];
     this._audioQueued = false;
     this._serverEndReason = undefined;
-    this._droppedFrames = 0;
+    this._reportedSlow = false;
+    this._uplink = new MicUplink(
+      { maxBufferedBytes: config.maxBufferedBytes ?? MAX_BUFFERED_BYTES, maxQueuedFrames: MAX_QUEUED_FRAMES, onSlow: this._handleSlowUplink },
+      (pcm) => this._adapter.encode({ type: 'audio', pcm }),
+    );
     this._update({
       transcript: this._transcript.entries,
       error: undefined,
       info: undefined,
       speaking: false,
       suspended: false,
+      networkSlow: false,
       durationMs: undefined,
       acceptedTools: INITIAL_SNAPSHOT.acceptedTools,
     });
@@ -187,26 +203,8 @@ export class VoiceSession {
       }
       this._setPhase('agent');
       // The page's tools load beside the token and the socket, to be declared before `connect`.
-      const definitions = this._toolDefinitions;
-      const hasTools = definitions !== undefined && definitions !== null && (typeof definitions !== 'object' || Object.keys(definitions).length > 0);
-      const tools = hasTools ? this._runner() : undefined;
-      const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
-      const credentials = await requestCredentials(config.tokenProvider, request, signal);
-      signal.throwIfAborted();
-      const serverUrl = credentials.url ?? config.serverUrl;
-      if (!isAgentSocketUrl(serverUrl)) {
-        throw new VoiceAgentError('config-invalid', `The agent server URL must be a wss: URL, or ws: on localhost (got "${serverUrl}").`);
-      }
-      const { url, protocols } = this._adapter.connection(serverUrl, credentials.token);
-      const socket = await this._deps.openSocket(url, { ...(protocols ? { protocols } : {}), signal });
-      if (signal.aborted) {
-        socket.close();
-        signal.throwIfAborted();
-      }
-      this._socket = socket;
-      const started = this._waitForSessionStart();
-      this._detachers.push(socket.onFrame(this._handleFrame), socket.onClose(this._handleClose));
-      const info = await started;
+      const tools = this._hasTools() ? this._runner() : undefined;
+      const info = await this._openConnection(signal);
       signal.throwIfAborted();
       if (tools) {
         const runner = await tools;
@@ -227,6 +225,89 @@ export class VoiceSession {
       if (signal.aborted || isAbortError(error)) return;
       await this._end('error', toVoiceAgentError(error, 'socket-failed'));
     }
+  }
+
+  /**
+   * One connection of the call: a fresh token from the token endpoint (a token is single-use), the
+   * agent socket, and the agent's `session.created`. Throws if any of them fails.
+   */
+  private async _openConnection(signal: AbortSignal): Promise<SessionInfo> {
+    const { _config: config } = this;
+    const request = { ...(config.agentId ? { agent_id: config.agentId } : {}), mode: config.mode, variables: config.variables };
+    const credentials = await requestCredentials(config.tokenProvider, request, signal);
+    signal.throwIfAborted();
+    const serverUrl = credentials.url ?? config.serverUrl;
+    if (!isAgentSocketUrl(serverUrl)) {
+      throw new VoiceAgentError('config-invalid', `The agent server URL must be a wss: URL, or ws: on localhost (got "${serverUrl}").`);
+    }
+    const { url, protocols } = this._adapter.connection(serverUrl, credentials.token);
+    const socket = await this._deps.openSocket(url, { ...(protocols ? { protocols } : {}), signal });
+    if (signal.aborted) {
+      socket.close();
+      signal.throwIfAborted();
+    }
+    this._socket = socket;
+    const started = this._waitForSessionStart();
+    this._socketDetachers.push(socket.onFrame(this._handleFrame), socket.onClose(this._handleClose));
+    return started;
+  }
+
+  /** Forgets the current socket (closing it if it is still open) and what waited to go out on it. */
+  private _dropSocket(): void {
+    for (const detach of this._socketDetachers) detach();
+    this._socketDetachers = [];
+    this._socket?.close(1000);
+    this._socket = undefined;
+    this._uplink?.clear();
+  }
+
+  /**
+   * The connection dropped during the call: the call goes on over a new one (a fresh token, a new
+   * session on the agent's server), the microphone and audio staying open, after a wait that grows
+   * with each try and pauses while the browser is offline. What was being said is settled and the
+   * agent's queued audio dropped: that session is gone. Ends the call with `connection-lost` when the
+   * tries run out, and at once after a failure another try would not mend (see `mayRetry`).
+   */
+  private async _restore(policy: ReconnectPolicy, lost: VoiceAgentError): Promise<void> {
+    const signal = this._abort!.signal;
+    this._dropSocket();
+    this._toolsLoaded?.abandon();
+    this._audioQueued = false;
+    this._audio?.interrupt();
+    this._releaseCaptions();
+    this._setSpeaking(false);
+    this._settleTranscript();
+    this._setStatus('reconnecting');
+    const sampleRate = this._snapshotValue.info?.sampleRate;
+    for (let attempt = 1; attempt <= policy.tries; attempt++) {
+      try {
+        await waitToRetry(reconnectDelay(policy, attempt), signal, (offline) => {
+          this._update({ offline });
+          this._emit({ type: 'offline', offline });
+        });
+        this._update({ reconnectAttempt: attempt });
+        this._emit({ type: 'reconnecting', attempt });
+        const info = await this._openConnection(signal);
+        signal.throwIfAborted();
+        if (this._audio && info.sampleRate !== sampleRate) {
+          throw new VoiceAgentError('server-error', `The agent's new session runs at ${info.sampleRate} Hz, not the call's ${sampleRate} Hz.`);
+        }
+        this._transcribeMark();
+        this._setStatus('connected');
+        if (this._hasTools()) this._withTools((runner) => runner.declare(this._toolDefinitions, false));
+        this._emit({ type: 'reconnected', info });
+        return;
+      } catch (error) {
+        if (signal.aborted || isAbortError(error)) return;
+        this._dropSocket();
+        const failure = toVoiceAgentError(error, 'socket-failed');
+        // The agent's server closing the new session itself (`session.closed`) is an answer, not a fault.
+        if (this._serverEndReason !== undefined || !mayRetry(failure)) return this._end('error', failure);
+      }
+    }
+    const code = lost.closeCode === undefined ? '' : ` (code ${lost.closeCode})`;
+    const message = `The connection to the agent was lost${code}, and ${policy.tries} ${policy.tries === 1 ? 'try' : 'tries'} to restore it failed.`;
+    return this._end('error', new VoiceAgentError('connection-lost', message, { closeCode: lost.closeCode }));
   }
 
   private _waitForSessionStart(): Promise<SessionInfo> {
@@ -278,6 +359,7 @@ export class VoiceSession {
       this._emit({ type: 'error', error });
     }
     this._toolsLoaded?.abandon();
+    this._uplink?.clear();
     const { _audio: audio, _socket: socket } = this;
     try {
       if (graceful && socket?.isOpen) {
@@ -285,14 +367,15 @@ export class VoiceSession {
         await this._closeGracefully(socket);
       }
     } finally {
-      for (const detach of this._detachers) detach();
+      for (const detach of [...this._detachers, ...this._socketDetachers]) detach();
       this._detachers = [];
+      this._socketDetachers = [];
       this._socket = this._audio = undefined;
       this._releaseCaptions();
       this._settleTranscript();
       socket?.close(1000);
       await audio?.close().catch(() => {});
-      this._update({ speaking: false, suspended: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
+      this._update({ speaking: false, suspended: false, networkSlow: false, ...(wasConnected ? { durationMs: performance.now() - this._connectedAt } : {}) });
       this._setStatus('disconnected');
       if (wasConnected) this._emit({ type: 'disconnect', reason: this._serverEndReason ?? reason });
     }
@@ -412,6 +495,12 @@ export class VoiceSession {
     ));
   }
 
+  /** Whether the page has client tools to declare. */
+  private _hasTools(): boolean {
+    const definitions = this._toolDefinitions;
+    return definitions !== undefined && definitions !== null && (typeof definitions !== 'object' || Object.keys(definitions).length > 0);
+  }
+
   private _toolsLive(): boolean {
     return !!this._socket && !!this._abort && !this._abort.signal.aborted;
   }
@@ -444,7 +533,14 @@ export class VoiceSession {
   }
 
   private readonly _handleClose = (close: SocketClose): void => {
-    const { reason, error } = closeOutcome(close, this._pendingStart ? 'starting' : 'live', this._serverEndReason);
+    const stage = this._pendingStart ? 'starting' : 'live';
+    const { reason, error } = closeOutcome(close, stage, this._serverEndReason);
+    // Only a connection lost during the call is restored: a normal close, the server's 4000 and its
+    // `session.closed` are answers, and a failure to start is the start's (or the try's) to handle.
+    if (stage === 'live' && this._connected && !this._ending && error?.code === 'connection-lost' && this._reconnect) {
+      void this._restore(this._reconnect, error);
+      return;
+    }
     this._finish(reason, error);
   };
 
@@ -457,13 +553,27 @@ export class VoiceSession {
 
   private readonly _sendAudio = (pcm: Int16Array): void => {
     const { _socket: socket } = this;
-    if (!socket?.isOpen) return;
-    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this._droppedFrames++;
-      return;
-    }
-    socket.send(this._adapter.encode({ type: 'audio', pcm }));
+    // Reconnecting, or between the socket's close and its close event: there is no one to hear it.
+    if (!socket?.isOpen || this._snapshotValue.status !== 'connected') return;
+    this._uplink?.push(pcm, socket);
   };
+
+  /** The uplink fell behind (microphone audio is being dropped) or caught up again. Reported once a call. */
+  private readonly _handleSlowUplink = (slow: boolean): void => {
+    this._update({ networkSlow: slow });
+    this._emit({ type: 'network-slow', slow });
+    if (!slow || this._reportedSlow) return;
+    this._reportedSlow = true;
+    const message = 'The network is too slow for the call: the oldest microphone audio was dropped, so the agent may miss some words.';
+    this._emit({ type: 'error', error: new VoiceAgentError('network-slow', message, { fatal: false }) });
+  };
+
+  /** Marks in the transcript where the call went on in a new session after a reconnect. */
+  private _transcribeMark(): void {
+    const entry = this._transcript.mark('reconnected');
+    this._update({ transcript: this._transcript.entries });
+    this._emit({ type: 'transcript', entry });
+  }
 
   /** Applies a transcript update (a `separate` one is an entry of its own) and tells subscribers. */
   private _transcribe(update: TranscriptUpdate, separate = false): void {
@@ -496,7 +606,7 @@ export class VoiceSession {
   private _setStatus(status: SessionStatus): void {
     const previous = this._snapshotValue.status;
     if (previous === status) return;
-    this._update({ status, phase: undefined });
+    this._update({ status, phase: undefined, reconnectAttempt: status === 'reconnecting' ? 0 : undefined, offline: undefined });
     this._emit({ type: 'status', status, previous });
   }
 

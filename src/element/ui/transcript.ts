@@ -64,17 +64,20 @@ export interface TranscriptLabels {
   you: string;
   agent: string;
   jumpToLatest: string;
+  /** The mark where the call went on after a reconnect. */
+  reconnected: string;
 }
 
 /** One bubble per turn per role; the turn in progress looks in progress. Text is text, never markup. */
 export function renderTranscript(entries: readonly TranscriptEntry[], labels: TranscriptLabels, scroller: TranscriptScroller) {
   return html`<div class="transcript-frame">
     <ol part="transcript" class="transcript" aria-label=${labels.label} tabindex="0" @scroll=${scroller.onScroll}>
-      ${entries.map(
-        (entry) =>
-          html`<li part="message message-${entry.role}" class="message ${entry.role} ${entry.final ? '' : 'live'}">
-            <span class="speaker">${entry.role === 'user' ? labels.you : labels.agent}: </span><span class="text">${entry.text}</span>
-          </li>`,
+      ${entries.map((entry) =>
+        entry.role === 'system'
+          ? html`<li part="transcript-mark" class="mark" role="separator" aria-label=${labels.reconnected}><span>${labels.reconnected}</span></li>`
+          : html`<li part="message message-${entry.role}" class="message ${entry.role} ${entry.final ? '' : 'live'}">
+              <span class="speaker">${entry.role === 'user' ? labels.you : labels.agent}: </span><span class="text">${entry.text}</span>
+            </li>`,
       )}
     </ol>
     ${scroller.unseen
@@ -105,6 +108,19 @@ export const transcriptStyles = css`
     outline: 2px solid var(--_focus);
     outline-offset: 2px;
     border-radius: 8px;
+  }
+  .mark {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    color: var(--_muted-text);
+    font-size: 0.8125em;
+  }
+  .mark::before,
+  .mark::after {
+    content: '';
+    flex: 1;
+    border-top: 1px solid var(--_border);
   }
   .message {
     max-width: 85%;

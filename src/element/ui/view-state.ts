@@ -8,6 +8,7 @@ export type ViewState =
   | 'idle'
   | 'microphone'
   | 'connecting'
+  | 'reconnecting'
   | 'listening'
   | 'speaking'
   | 'muted'
@@ -21,6 +22,8 @@ export function viewState(snapshot: SessionSnapshot, muted: boolean, chat: boole
   switch (snapshot.status) {
     case 'connecting':
       return snapshot.phase === 'microphone' ? 'microphone' : 'connecting';
+    case 'reconnecting':
+      return 'reconnecting';
     case 'disconnecting':
       return 'ending';
     case 'connected':
@@ -35,5 +38,5 @@ export function viewState(snapshot: SessionSnapshot, muted: boolean, chat: boole
 
 /** A call is set up or under way (the launcher shows it; the visualiser may run). */
 export function isLive(state: ViewState): boolean {
-  return state === 'listening' || state === 'speaking' || state === 'muted' || state === 'paused' || state === 'chatting';
+  return state === 'listening' || state === 'speaking' || state === 'muted' || state === 'paused' || state === 'chatting' || state === 'reconnecting';
 }

@@ -106,7 +106,8 @@ export const visualizerStyles = css`
   .visualizer.listening,
   .visualizer.speaking,
   .visualizer.microphone,
-  .visualizer.connecting {
+  .visualizer.connecting,
+  .visualizer.reconnecting {
     color: var(--_accent);
   }
   .visualizer.muted,
