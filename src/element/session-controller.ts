@@ -157,7 +157,7 @@ export class SessionController implements ReactiveController {
         mode,
         variables,
         serverUrl,
-        tokenProvider: tokenProvider ?? loaded.endpointTokenProvider(tokenEndpoint),
+        tokenProvider: tokenProvider ?? loaded.endpointTokenProvider(tokenEndpoint, { ...(options?.tokenTimeoutMs ? { timeoutMs: options.tokenTimeoutMs } : {}) }),
         muted: this._host.muted,
         tools: this._host.tools,
         reconnect: reconnect === 'off' ? false : (options?.reconnect ?? {}),

@@ -47,10 +47,12 @@ export class AgentSession {
   private ending = false;
   private finished = false;
 
+  /** `sent`: told of every event the session sends (the agent's fault injection watches for replies). */
   constructor(
     private readonly ws: WebSocket,
     private readonly grant: CallGrant,
     private readonly settings: SessionSettings,
+    private readonly sent?: (event: ServerEvent) => void,
   ) {
     this.stats = {
       sessionId: `sess_${randomBytes(12).toString('hex')}`,
@@ -246,7 +248,8 @@ export class AgentSession {
     this.send({ type: 'transcript', role: 'assistant', text: heard });
   }
 
-  private end(reason: 'client_requested' | 'ended'): void {
+  /** Ends the session from the agent's side: `session.closed` with `reason`, then close 1000. */
+  end(reason: string): void {
     if (this.finished) return;
     this.send({ type: 'session.closed', reason });
     this.finish(reason);
@@ -271,7 +274,9 @@ export class AgentSession {
   }
 
   private send(event: ServerEvent): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(event));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(event));
+    this.sent?.(event);
   }
 }
 

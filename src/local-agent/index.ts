@@ -4,7 +4,7 @@
  * helpers it speaks with, handy for test fixtures.
  */
 export { LocalAgent } from './local-agent.js';
-export type { LocalAgentOptions, LocalAgentProfile } from './local-agent.js';
+export type { LocalAgentFault, LocalAgentOptions, LocalAgentProfile } from './local-agent.js';
 export { fliteSpeaker } from './flite.js';
 export type { Speaker } from './flite.js';
 export type { CallMode, CallVariables, SessionStats, ToolCallRecord, ToolDeclarationRecord } from './call-types.js';

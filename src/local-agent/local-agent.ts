@@ -26,10 +26,12 @@ import { synthesizeSpeech } from './voice.js';
 import type { CallGrant } from './call-grant.js';
 import { bearerToken, readBody, secretsEqual, sendJson } from './http-util.js';
 import { TokenStore } from './token-store.js';
-import { SETUP_FAILED_CLOSE_CODE } from '../protocol/atoms/wire-facts.js';
+import { SERVER_FRAME, SETUP_FAILED_CLOSE_CODE } from '../protocol/atoms/wire-facts.js';
+import { FaultPlan } from './faults.js';
+import type { LocalAgentFault } from './faults.js';
 import type { ServerEvent, SetupErrorCode } from './protocol.js';
 
-export type { LocalAgentProfile };
+export type { LocalAgentFault, LocalAgentProfile };
 
 /** Settings for {@link LocalAgent}. */
 export interface LocalAgentOptions {
@@ -104,6 +106,7 @@ export class LocalAgent {
   /** Connections refused after the upgrade, until their close completes. */
   private readonly refused = new Set<WebSocket>();
   private readonly history: SessionStats[] = [];
+  private readonly faults = new FaultPlan();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -178,6 +181,22 @@ export class LocalAgent {
     return `${this.origin.replace(/^http/, 'ws')}${CONNECT_PATH}`;
   }
 
+  /**
+   * Queues faults for the next connections for `agentId`, one per connection in order (a connection
+   * with none queued is healthy), to test how a client recovers: an upgrade refused with an HTTP
+   * status, a session never announced, a setup error, a connection cut (mid-reply, or after a time),
+   * the agent ending the session, a socket it stops reading. See {@link LocalAgentFault}.
+   * @throws on a fault it does not know.
+   */
+  injectFaults(agentId: string, faults: readonly LocalAgentFault[]): void {
+    this.faults.add(agentId, faults);
+  }
+
+  /** Forgets the faults still queued. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
   /** Every session so far, oldest first. The objects are live: they change while their session runs. */
   get sessions(): SessionStats[] {
     return [...this.history];
@@ -221,8 +240,29 @@ export class LocalAgent {
       rejectUpgrade(socket, access.status);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => ('setupError' in access ? this.refuseSession(ws, access) : this.openSession(ws, access)));
+    if ('setupError' in access) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.refuseSession(ws, access));
+      return;
+    }
+    const fault = this.faults.take(access.agentId);
+    if (fault.type !== 'none') this.config.log(`fault for agent ${JSON.stringify(access.agentId)}: ${fault.type}`);
+    if (fault.type === 'refuse') {
+      rejectUpgrade(socket, fault.status);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (fault.type === 'setup-error') this.refuseSession(ws, { setupError: fault.code ?? '401', message: fault.message ?? 'Invalid or expired token' });
+      else if (fault.type === 'silent') this.holdSilent(ws);
+      else this.openSession(ws, access, fault);
+    });
   };
+
+  /** A connection the agent accepts and never announces a session on (an injected fault). */
+  private holdSilent(ws: WebSocket): void {
+    this.refused.add(ws);
+    ws.on('error', () => ws.terminate());
+    ws.once('close', () => this.refused.delete(ws));
+  }
 
   /**
    * Checks a connection's credential: a `wct_` token (used up here, whatever happens next) or, for
@@ -257,16 +297,36 @@ export class LocalAgent {
     ws.close(SETUP_FAILED_CLOSE_CODE, message);
   }
 
-  private openSession(ws: WebSocket, grant: CallGrant): void {
+  private openSession(ws: WebSocket, grant: CallGrant, fault: LocalAgentFault = { type: 'none' }): void {
     if (this.closing) {
       ws.terminate();
       return;
     }
-    const session = new AgentSession(ws, grant, this.config.session);
+    // A connection cut without a close frame: the browser sees 1006. With a code: a close frame.
+    const cut = (closeCode?: number): void => (closeCode === undefined ? ws.terminate() : ws.close(closeCode, 'fault'));
+    let cutMidReply = fault.type === 'drop' && fault.midReply === true;
+    const watch = (event: ServerEvent): void => {
+      if (!cutMidReply || fault.type !== 'drop') return;
+      const reply = event.type === SERVER_FRAME.audio || ((event.type === SERVER_FRAME.transcriptDelta || event.type === SERVER_FRAME.transcript) && event.role === 'assistant');
+      if (!reply) return;
+      cutMidReply = false;
+      setImmediate(() => cut(fault.closeCode));
+    };
+    const session = new AgentSession(ws, grant, this.config.session, watch);
     this.history.push(session.stats);
     this.live.add(session);
-    void session.closed.then(() => this.live.delete(session));
+    const timers: NodeJS.Timeout[] = [];
+    void session.closed.then(() => {
+      this.live.delete(session);
+      timers.forEach(clearTimeout);
+    });
     session.start();
+    if (fault.type === 'drop' && fault.afterMs !== undefined) timers.push(setTimeout(() => cut(fault.closeCode), fault.afterMs));
+    if (fault.type === 'end') timers.push(setTimeout(() => session.end(fault.reason), fault.afterMs ?? 0));
+    if (fault.type === 'stop-reading') {
+      ws.pause();
+      if (fault.resumeAfterMs !== undefined) timers.push(setTimeout(() => ws.resume(), fault.resumeAfterMs));
+    }
   }
 
   private async registerCall(req: IncomingMessage, res: ServerResponse): Promise<void> {

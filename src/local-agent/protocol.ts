@@ -22,8 +22,8 @@ export type ServerEvent =
   /** A fatal setup failure after the upgrade: the HTTP status as a string; the socket then closes with 4000. */
   | { type: typeof SERVER_FRAME.error; code: SetupErrorCode; message: string };
 
-/** Setup failures the agent reports after the WebSocket upgrade, before closing with code 4000. */
-export type SetupErrorCode = '401';
+/** Setup failures the agent reports after the WebSocket upgrade, before closing with code 4000 (an injected fault may use any code). */
+export type SetupErrorCode = '401' | (string & {});
 
 /**
  * Client-tool errors (PROTOCOLS §1.7): a refused `session.update` (`invalid_tools`, `tool_name_conflict`,

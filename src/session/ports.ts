@@ -44,6 +44,8 @@ export interface SessionConfig {
    * is left out. `false`: never; the call ends with `connection-lost`.
    */
   reconnect?: Partial<ReconnectPolicy> | false;
+  /** How long the token endpoint may take to answer (with `token-endpoint`, not a `tokenProvider`). Default 10 s. */
+  tokenTimeoutMs?: number;
   /** Bytes the socket may hold unsent before microphone frames wait (and then the oldest are dropped). */
   maxBufferedBytes?: number;
 }

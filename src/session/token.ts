@@ -34,7 +34,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * POSTs the token request as JSON to the page's own endpoint (which holds the secret key) and reads
- * the short-lived token from its answer.
+ * the short-lived token from its answer. A redirect is not followed (the call's variables would go
+ * wherever it points): it fails with a message asking for the endpoint's final URL.
  */
 export function endpointTokenProvider(endpoint: string, options: EndpointTokenProviderOptions = {}): TokenProvider {
   const { timeoutMs = DEFAULT_TIMEOUT_MS, fetch: fetchImpl = globalThis.fetch.bind(globalThis) } = options;
@@ -49,8 +50,12 @@ export function endpointTokenProvider(endpoint: string, options: EndpointTokenPr
         body: JSON.stringify(request),
         credentials: 'same-origin',
         cache: 'no-store',
+        redirect: 'manual',
         signal: AbortSignal.any([signal, timeout]),
       });
+      if (response.type === 'opaqueredirect') {
+        throw new VoiceAgentError('token-failed', 'The token endpoint answered with a redirect, which is not followed: set token-endpoint to the URL it redirects to.');
+      }
       if (!response.ok) {
         throw new VoiceAgentError('token-failed', `The token endpoint answered HTTP ${response.status}.`, { status: response.status });
       }

@@ -128,9 +128,9 @@ describe('failure paths end to end', () => {
     expect(errors[0].message).to.contain('agent crashed');
   });
 
-  it('a dropped connection during the call: connection-lost', async () => {
+  it('a dropped connection during the call, without reconnects: connection-lost', async () => {
     const scenario = fault('drop');
-    const { el, events } = await attempt(scenario.endpoint);
+    const { el, events } = await attempt(scenario.endpoint, 'chat', { reconnect: false });
     expect(await scenario.connections()).to.have.length(1);
     const disconnected = nextEvent(el, 'va-disconnect');
     el.sendText('hello?');

@@ -28,6 +28,8 @@ const state = {
   /** Requests made under /apps/ (the Vite-built apps of test/support/packaged-apps.mjs), with their status. */ appRequests: [],
   /** Token requests per `probe` query value, so each test counts only its own. */
   tokenRequests: new Map(),
+  /** `reuse` token endpoint: probe → the one token it hands out. */
+  reusedTokens: new Map(),
   /**
    * Extra local agents, one per session rate, started on demand (`rate-agent-start`), each with its
    * token endpoint at /api/rate-token/<rate>: sample rate → { agent, tokenHandler }.
@@ -55,8 +57,13 @@ export function agentTestServer() {
           return state.agent.sessions.find((s) => s.sessionId === payload.sessionId) ?? null;
         case 'agent-connect-url':
           return state.agent.connectUrl;
+        case 'agent-sessions':
+          return state.agent.sessions.filter((s) => s.agentId === payload.agentId);
         case 'agent-session-count':
           return state.agent.sessions.filter((s) => s.agentId === payload.agentId).length;
+        case 'inject-faults':
+          state.agent.injectFaults(payload.agentId, payload.faults);
+          return true;
         case 'fault-connections':
           return state.fault.connections.filter((c) => c.probe === payload.probe);
         case 'single-requests':
@@ -261,12 +268,42 @@ function failingTokenEndpoint(ctx, kind) {
     }
     case 'refused-socket':
       return json({ access_token: 'wct_nowhere', url: `ws://127.0.0.1:${state.closedPort}/atoms/v1/agent/connect` });
+    case 'redirect-other-origin':
+      // A 307 keeps the POST and its body: to another origin (localhost is not this page's 127.0.0.1).
+      ctx.status = 307;
+      ctx.redirect(`http://localhost:${PORT}/api/voice-token`);
+      return;
+    case 'redirect-same-origin':
+      ctx.status = 308;
+      ctx.redirect('/api/voice-token');
+      return;
+    case 'reuse': {
+      // A broken endpoint that caches the first token it got and hands it out again.
+      const agentId = ctx.query.agent ?? 'reuse';
+      const cached = state.reusedTokens.get(probe);
+      if (cached) return json({ access_token: cached, url: state.agent.connectUrl });
+      return mintToken(agentId).then((token) => {
+        state.reusedTokens.set(probe, token);
+        json({ access_token: token, url: state.agent.connectUrl });
+      });
+    }
     case 'slow':
       // Answers after the test's short client timeout.
       return new Promise((resolve) => setTimeout(resolve, 3000)).then(() => json({ access_token: 'wct_late' }));
     default:
       ctx.status = 404;
   }
+}
+
+/** A fresh token from the local agent's register-call, as a site's own endpoint gets one. */
+async function mintToken(agentId) {
+  const response = await fetch(`${state.agent.restBaseUrl}/conversation/register-call`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk_local_dev', 'content-type': 'application/json' },
+    body: JSON.stringify({ agent_id: agentId, mode: 'chat' }),
+  });
+  const { data } = await response.json();
+  return data.access_token;
 }
 
 async function closedPort() {
