@@ -46,6 +46,14 @@ async function page(theme, viewport = { width: 1100, height: 780 }) {
   // AudioContexts made are kept, so a shot can suspend one as the browser would.
   await tab.evaluate(() => {
     window.contexts = [];
+    window.sockets = [];
+    const RealSocket = window.WebSocket;
+    window.WebSocket = class extends RealSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        window.sockets.push(this);
+      }
+    };
     const RealContext = window.AudioContext;
     window.AudioContext = class extends RealContext {
       constructor(options) {
@@ -121,6 +129,13 @@ async function floating(theme) {
   await shot(tab, `floating-closed-in-call-${theme}`, corner);
   await tab.evaluate(`${el('floating')}.show(); ${el('floating')}.muted = false`);
   await unfocus(tab);
+  // The connection drops (any close but 1000 and 4000 is restored); the fresh token is held a moment.
+  await tab.evaluate('window.holdToken = true; window.sockets.at(-1).close(4001)');
+  await waitFor(tab, `${el('floating')}.shadowRoot.querySelector('[part~="status"]').textContent === 'Reconnecting…'`);
+  await shot(tab, `floating-open-reconnecting-${theme}`, corner);
+  await tab.evaluate('window.holdToken = false; window.release_token()');
+  await waitFor(tab, `${el('floating')}.status === 'connected' && ${el('floating')}.shadowRoot.querySelector('[part~="transcript-mark"]')`);
+  await shot(tab, `floating-open-reconnected-${theme}`, corner);
   await tab.evaluate(`void ${el('floating')}.stop()`);
   await waitFor(tab, `${el('floating')}.status === 'disconnected'`);
   await shot(tab, `floating-open-ended-${theme}`, corner);

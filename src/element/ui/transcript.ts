@@ -72,18 +72,23 @@ export interface TranscriptLabels {
 export function renderTranscript(entries: readonly TranscriptEntry[], labels: TranscriptLabels, scroller: TranscriptScroller) {
   return html`<div class="transcript-frame">
     <ol part="transcript" class="transcript" aria-label=${labels.label} tabindex="0" @scroll=${scroller.onScroll}>
-      ${entries.map((entry) =>
-        entry.role === 'system'
-          ? html`<li part="transcript-mark" class="mark" role="separator" aria-label=${labels.reconnected}><span>${labels.reconnected}</span></li>`
-          : html`<li part="message message-${entry.role}" class="message ${entry.role} ${entry.final ? '' : 'live'}">
-              <span class="speaker">${entry.role === 'user' ? labels.you : labels.agent}: </span><span class="text">${entry.text}</span>
-            </li>`,
-      )}
+      ${entries.map((entry) => renderEntry(entry, labels))}
     </ol>
     ${scroller.unseen
       ? html`<button part="jump-button" class="jump" type="button" @click=${scroller.jumpToLatest}>${downIcon}<span>${labels.jumpToLatest}</span></button>`
       : nothing}
   </div>`;
+}
+
+/** A turn as a bubble (none while it has no words yet), or a mark across the list. */
+function renderEntry(entry: TranscriptEntry, labels: TranscriptLabels) {
+  if (entry.role === 'system') {
+    return html`<li part="transcript-mark" class="mark" role="separator" aria-label=${labels.reconnected}><span>${labels.reconnected}</span></li>`;
+  }
+  if (entry.text === '') return nothing;
+  return html`<li part="message message-${entry.role}" class="message ${entry.role} ${entry.final ? '' : 'live'}">
+    <span class="speaker">${entry.role === 'user' ? labels.you : labels.agent}: </span><span class="text">${entry.text}</span>
+  </li>`;
 }
 
 export const transcriptStyles = css`
