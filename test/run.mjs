@@ -6,7 +6,7 @@
  * and the browser tests in all three engines, and ends with one `N passed, N failed` line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,7 +14,19 @@ const generated = `${root}test/.generated`;
 process.chdir(root);
 
 const run = (command, args, options = {}) => spawnSync(command, args, { stdio: 'inherit', ...options }).status === 0;
-const step = (title) => console.log(`\n▶ ${title}`);
+const runStarted = Date.now();
+/** Each step's wall time, printed at the end. */
+const steps = [];
+let current;
+const endStep = () => {
+  if (current) steps.push({ title: current.title, ms: Date.now() - current.started });
+  current = undefined;
+};
+const step = (title) => {
+  endStep();
+  current = { title, started: Date.now() };
+  console.log(`\n▶ ${title}`);
+};
 function gateFailed(title) {
   console.error(`\n✖ ${title}`);
   console.log('\n0 passed, 1 failed');
@@ -30,6 +42,7 @@ if (!existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtime
 }
 
 // 2. The browsers and the sound server, from Debian's packages, when missing and we may install them.
+step('browser packages');
 const { ENGINES, PACKAGES, engineAvailable } = await import('./support/engines.mjs');
 const packageInstalled = (name) =>
   spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' }).stdout?.includes('install ok installed');
@@ -76,9 +89,13 @@ if (!tap) {
   node.failures.push('the Node tests did not report');
 }
 
+endStep();
+
 // 5. Browser tests, engine after engine.
 const { runBrowserTests } = await import('./support/browser-runner.mjs');
 const { printResults } = await import('./support/report.mjs');
 const browsers = await runBrowserTests({ root, engines: ENGINES });
-const { passed, failed } = printResults([node, ...browsers]);
+const totalMs = Date.now() - runStarted;
+writeFileSync(`${generated}/timings-${process.env.VA_TEST_PORT ?? 8129}.json`, JSON.stringify({ totalMs, steps, browsers }, null, 2));
+const { passed, failed } = printResults([node, ...browsers], { steps, totalMs });
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

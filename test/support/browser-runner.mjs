@@ -23,6 +23,7 @@ export async function runBrowserTests({ root, engines, files }) {
     for (const engine of engines) {
       const version = engineVersion(engine);
       console.log(`\n▶ browser tests: ${engine} (${version})`);
+      const started = Date.now();
       const first = await runEngine({ root, engine, env: pulse?.env, files });
       const hung = [...new Set(first.restarts.filter((r) => r.during === 'test').map((r) => r.file))];
       const notes = first.restarts.map((r) => `the browser hung during a ${r.during} in ${r.file} and was restarted`);
@@ -33,12 +34,19 @@ export async function runBrowserTests({ root, engines, files }) {
         merged = { ...first.files, ...again.files };
         notes.push(...again.restarts.map((r) => `on the re-run, the browser hung again during a ${r.during} in ${r.file}`));
       }
-      results.push({ engine, version, ...count(merged, first.error), notes });
+      results.push({ engine, version, ...count(merged, first.error), notes, ms: Date.now() - started, files: timings(merged) });
     }
   } finally {
     await pulse?.stop();
   }
   return results;
+}
+
+/** Each file's wall time and its parts (test/support/summary-reporter.mjs), slowest first. */
+function timings(files) {
+  return Object.entries(files)
+    .map(([file, { ms, startMs, testsMs, stopMs, slowestTests }]) => ({ file, ms, startMs, testsMs, stopMs, slowestTests }))
+    .sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0));
 }
 
 function count(files, error) {
