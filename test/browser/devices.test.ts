@@ -305,7 +305,11 @@ describe('choosing the microphone and the speaker', () => {
       expect([el.inputDeviceId, el.outputDeviceId, el.status]).to.deep.equal(['', '', 'connected']);
     } else {
       const label = `USB Speaker ${Date.now() % 1000}`;
+      // Firefox tells of a change in what it has shown the page: unplugged before the page heard of the
+      // plugging in, the speaker would be no change at all, and no devicechange would come.
+      const pluggedIn = nextEvent(navigator.mediaDevices, 'devicechange');
       const module = await plug('speaker', label);
+      if (ENGINE === 'firefox') await pluggedIn;
       const id = (await devices('audiooutput')).find((device) => device.label === label)?.deviceId ?? 'a-speaker';
       const { el, events } = await call('', id);
       const changed = nextEvent(navigator.mediaDevices, 'devicechange');
