@@ -6,6 +6,7 @@
  * - `mic`: the default input, a remapped source over the monitor of a second null sink that
  *   `paplay` feeds with the suite's speech WAV in a loop (WebKit ignores monitor sources as inputs,
  *   so the monitor is remapped into an ordinary source).
+ * - The speaker is paced like a sound card: a listener on its monitor asks for 20 ms blocks.
  *
  * Everything lives in its own runtime directory with its own socket; nothing touches a user's sound
  * setup. `stop()` ends every process it started.
@@ -49,22 +50,33 @@ export async function startPulse({ dir, microphoneWav }) {
   pactl('set-default-sink', 'speaker');
   pactl('set-default-source', 'mic');
 
-  // The microphone: the speech loop played into the feed sink, over and over.
-  let feeding = true;
-  let feeder;
-  const feed = () => {
-    if (!feeding) return;
-    feeder = spawn('paplay', ['--device=micfeed', microphoneWav], { env, stdio: 'ignore' });
-    feeder.once('exit', (code) => (code === 0 ? feed() : setTimeout(feed, 200)));
+  let running = true;
+  /** Runs `args` for as long as the server runs, again whenever it ends. */
+  const keep = (args) => {
+    const handle = { child: undefined };
+    const start = () => {
+      if (!running) return;
+      handle.child = spawn(args[0], args.slice(1), { env, stdio: 'ignore' });
+      handle.child.once('exit', (code) => (code === 0 ? start() : setTimeout(start, 200)));
+    };
+    start();
+    return handle;
   };
-  feed();
+  // The microphone: the speech loop played into the feed sink, over and over.
+  const feeder = keep(['paplay', '--device=micfeed', microphoneWav]);
+  // The speaker's clock. A null sink renders as much audio at once as its streams allow: Firefox's
+  // output stream sets no limit, so the sink took 2 s blocks, and every AudioContext waited up to
+  // 2 s to start and 2 s to close. A listener on its monitor asking for 20 ms keeps it to 20 ms
+  // blocks, as a sound card's period would.
+  const pacer = keep(['parec', '--device=speaker.monitor', '--latency-msec=20', '--raw']);
 
   return {
     /** Environment for a browser process that should use this server. */
     env: { PULSE_SERVER: env.PULSE_SERVER },
     async stop() {
-      feeding = false;
-      feeder?.kill('SIGKILL');
+      running = false;
+      feeder.child?.kill('SIGKILL');
+      pacer.child?.kill('SIGKILL');
       if (server.exitCode === null) {
         process.kill(-server.pid, 'SIGTERM');
         await Promise.race([exited, delay(3000)]);
