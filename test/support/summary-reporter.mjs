@@ -6,7 +6,7 @@
  * Also times each test file from the runner's session events: `ms` is its wall time from the moment
  * the runner opened its page to the moment the page was closed, split into `startMs` (page load and
  * module compile until the tests start), `testsMs` (the tests) and `stopMs` (closing the page and
- * collecting the results); `slowestTests` names its slowest tests. `wallMs` is the whole engine run,
+ * collecting the results); `tests` has each test's time, slowest first. `wallMs` is the whole engine run,
  * `setupMs` its part before the first page opened (dev server, browser launchers).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,10 +55,7 @@ export function summaryReporter({ outFile, engine, print = true } = {}) {
         }
         Object.assign(result, durations(times.get(session.id)));
       }
-      for (const result of Object.values(files)) {
-        result.slowestTests = result.tests.sort((a, b) => b.ms - a.ms).slice(0, 3);
-        delete result.tests;
-      }
+      for (const result of Object.values(files)) result.tests.sort((a, b) => b.ms - a.ms);
       const fileOf = (sessionId) => sessions.find((s) => s.id === sessionId)?.testFile ?? sessionId;
       const summary = {
         engine,
