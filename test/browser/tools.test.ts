@@ -538,7 +538,11 @@ describe('client tools in VoiceSession (a scripted socket)', () => {
 
   it('sends nothing when tools are set before the session starts, and declares them when it does', async () => {
     const deps = fakeDeps(new FakeAudio());
-    const session = new VoiceSession({ agentId: 'a', mode: 'chat', variables: {}, serverUrl: 'wss://agent.test/connect', tokenProvider: async () => ({ token: 'wct_1' }) }, deps);
+    // The scripted socket never answers the close: 50 ms for it, as the other sessions here, not the default 2 s.
+    const session = new VoiceSession(
+      { agentId: 'a', mode: 'chat', variables: {}, serverUrl: 'wss://agent.test/connect', tokenProvider: async () => ({ token: 'wct_1' }), closeTimeoutMs: 50 },
+      deps,
+    );
     session.setTools(ping);
     const started = session.start();
     await settle();
