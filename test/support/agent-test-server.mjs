@@ -15,7 +15,8 @@ import { createTokenHandler, toNodeHandler } from '../../dist/server/index.js';
 import { LocalAgent } from '../../dist/local-agent/index.js';
 import { startFaultServer } from './fault-server.mjs';
 
-export const PORT = Number(process.env.VA_TEST_PORT ?? 8129);
+/** The test server's port: the runner's choice for an engine that runs alongside another, else VA_TEST_PORT. */
+export const PORT = Number(process.env.VA_SERVER_PORT ?? process.env.VA_TEST_PORT ?? 8129);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const state = {

@@ -1,51 +1,133 @@
 /**
  * Runs the browser suite in one or more engines, one web-test-runner process each, and counts the
- * results per engine. Starts the private PulseAudio server Firefox and WebKit need. A test file whose
- * browser hung while it ran (the WebKit watchdog restarted the browser) runs once more, and the
- * report says so.
+ * results per engine. Starts the private PulseAudio server Firefox and WebKit need (one per engine).
+ * A test file whose browser hung while it ran (the WebKit watchdog restarted the browser) runs once
+ * more, and the report says so.
+ *
+ * Chromium and Firefox run at the same time (each spends most of its time waiting on real-time
+ * audio: together they use about 1.4 of 2 cores); WebKit runs alone, after them (it alone uses more
+ * than one core, and its web process hangs more often under load). `VA_SERIAL=1` runs one engine
+ * after the other. The output of an engine that runs alongside another is held back and printed
+ * after it, so the log reads engine by engine.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { engineVersion } from './engines.mjs';
 import { ensureFixtures } from './fixtures.mjs';
 import { startPulse } from './pulse.mjs';
 
 /** A whole engine run may take this long before it is stopped and counted as failed. */
 const ENGINE_TIMEOUT_MS = 12 * 60_000;
+/** Engines that may share the machine; any other runs alone. */
+const TOGETHER = ['chromium', 'firefox'];
+const RUN_ID = process.env.VA_TEST_PORT ?? 8129;
 
 export async function runBrowserTests({ root, engines, files }) {
-  const generated = `${root}test/.generated`;
   const { speechLoop } = await ensureFixtures(root);
-  const needsPulse = engines.some((e) => e !== 'chromium');
-  const pulse = needsPulse ? await startPulse({ dir: `${generated}/pulse-${process.env.VA_TEST_PORT ?? 8129}`, microphoneWav: speechLoop }) : undefined;
-  const results = [];
+  const output = new OrderedOutput(engines);
+  const results = new Map();
+  for (const wave of waves(engines)) {
+    await Promise.all(
+      wave.map(async (engine, i) => {
+        // The first engine of a wave serves on VA_TEST_PORT, as a single engine always does.
+        const port = i === 0 ? Number(RUN_ID) : await freePort();
+        const out = output.channel(engine);
+        try {
+          const alongside = wave.filter((other) => other !== engine);
+          results.set(engine, { ...(await testEngine({ root, engine, files, port, speechLoop, out })), ...(alongside.length > 0 ? { alongside } : {}) });
+        } finally {
+          out.end();
+        }
+      }),
+    );
+  }
+  return engines.map((engine) => results.get(engine));
+}
+
+/** The engines in groups that run at once, in order. */
+function waves(engines) {
+  if (process.env.VA_SERIAL === '1') return engines.map((engine) => [engine]);
+  const together = engines.filter((engine) => TOGETHER.includes(engine));
+  return [...(together.length > 0 ? [together] : []), ...engines.filter((engine) => !TOGETHER.includes(engine)).map((engine) => [engine])];
+}
+
+/** One engine: its run, a second run of the files whose browser hung, and the counts. */
+async function testEngine({ root, engine, files, port, speechLoop, out }) {
+  const version = engineVersion(engine);
+  out.write(`\n▶ browser tests: ${engine} (${version})\n`);
+  const started = Date.now();
+  const pulse = engine === 'chromium' ? undefined : await startPulse({ dir: `${root}test/.generated/pulse-${RUN_ID}-${engine}`, microphoneWav: speechLoop });
   try {
-    for (const engine of engines) {
-      const version = engineVersion(engine);
-      console.log(`\n▶ browser tests: ${engine} (${version})`);
-      const started = Date.now();
-      const first = await runEngine({ root, engine, env: pulse?.env, files });
-      const hung = [...new Set(first.restarts.filter((r) => r.during === 'test').map((r) => r.file))];
-      const notes = first.restarts.map((r) => `the browser hung during a ${r.during} in ${r.file} and was restarted`);
-      let merged = first.files;
-      if (hung.length > 0) {
-        console.log(`\n▶ ${engine}: running ${hung.join(', ')} again after the browser restart`);
-        const again = await runEngine({ root, engine, env: pulse?.env, files: hung });
-        merged = { ...first.files, ...again.files };
-        notes.push(...again.restarts.map((r) => `on the re-run, the browser hung again during a ${r.during} in ${r.file}`));
-      }
-      results.push({ engine, version, ...count(merged, first.error), notes, ms: Date.now() - started, files: timings(merged) });
+    const env = { ...pulse?.env, VA_SERVER_PORT: String(port) };
+    const first = await runEngine({ root, engine, env, files, out });
+    const hung = [...new Set(first.restarts.filter((r) => r.during === 'test').map((r) => r.file))];
+    const notes = first.restarts.map((r) => `the browser hung during a ${r.during} in ${r.file} and was restarted`);
+    let merged = first.files;
+    if (hung.length > 0) {
+      out.write(`\n▶ ${engine}: running ${hung.join(', ')} again after the browser restart\n`);
+      const again = await runEngine({ root, engine, env, files: hung, out });
+      merged = { ...first.files, ...again.files };
+      notes.push(...again.restarts.map((r) => `on the re-run, the browser hung again during a ${r.during} in ${r.file}`));
     }
+    return { engine, version, ...count(merged, first.error), notes, ms: Date.now() - started, files: timings(merged) };
   } finally {
     await pulse?.stop();
   }
-  return results;
+}
+
+/**
+ * Each engine's output, in the order of `engines`: the first unfinished engine's goes straight
+ * through; the others' is kept until every engine before them has finished.
+ */
+class OrderedOutput {
+  constructor(engines) {
+    this.channels = engines.map(() => ({ chunks: [], ended: false }));
+    this.order = engines;
+    this.live = 0;
+  }
+
+  channel(engine) {
+    const index = this.order.indexOf(engine);
+    const channel = this.channels[index];
+    return {
+      write: (chunk, stream = 'stdout') => {
+        if (index === this.live) process[stream].write(chunk);
+        else channel.chunks.push([stream, chunk]);
+      },
+      end: () => {
+        channel.ended = true;
+        this.advance();
+      },
+    };
+  }
+
+  advance() {
+    while (this.live < this.channels.length) {
+      const channel = this.channels[this.live];
+      for (const [stream, chunk] of channel.chunks.splice(0)) process[stream].write(chunk);
+      if (!channel.ended) return;
+      this.live++;
+    }
+  }
+}
+
+/** A port the system has free now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Each file's wall time and its parts (test/support/summary-reporter.mjs), slowest first. */
 function timings(files) {
   return Object.entries(files)
-    .map(([file, { ms, startMs, testsMs, stopMs, slowestTests }]) => ({ file, ms, startMs, testsMs, stopMs, slowestTests }))
+    .map(([file, { ms, startMs, testsMs, stopMs, tests }]) => ({ file, ms, startMs, testsMs, stopMs, slowestTests: tests?.slice(0, 3) }))
     .sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0));
 }
 
@@ -65,23 +147,25 @@ function count(files, error) {
   return result;
 }
 
-function runEngine({ root, engine, env, files }) {
-  const resultsFile = `${root}test/.generated/browser-results-${engine}-${process.env.VA_TEST_PORT ?? 8129}.json`;
+function runEngine({ root, engine, env, files, out }) {
+  const resultsFile = `${root}test/.generated/browser-results-${engine}-${RUN_ID}.json`;
   rmSync(resultsFile, { force: true });
   return new Promise((resolve) => {
     const child = spawn(`${root}node_modules/.bin/wtr`, ['--config', 'test/web-test-runner.config.mjs'], {
       cwd: root,
-      stdio: 'inherit',
+      stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // a process group: a stuck run is ended with every browser it started
       env: { ...process.env, ...env, VA_ENGINE: engine, ...(files ? { VA_FILES: files.join(',') } : {}) },
     });
+    child.stdout.on('data', (chunk) => out.write(chunk));
+    child.stderr.on('data', (chunk) => out.write(chunk, 'stderr'));
     const timer = setTimeout(() => {
-      console.error(`\n✖ ${engine}: the run took longer than ${ENGINE_TIMEOUT_MS / 60_000} minutes; stopping it`);
+      out.write(`\n✖ ${engine}: the run took longer than ${ENGINE_TIMEOUT_MS / 60_000} minutes; stopping it\n`, 'stderr');
       killGroup(child.pid);
     }, ENGINE_TIMEOUT_MS);
-    child.once('exit', () => {
+    child.once('exit', () => killGroup(child.pid)); // whatever it left behind
+    child.once('close', () => {
       clearTimeout(timer);
-      killGroup(child.pid); // whatever it left behind
       if (engine === 'webkit') killWebKitDrivers();
       if (!existsSync(resultsFile)) {
         resolve({ files: {}, restarts: [], error: `${engine}: the browser tests did not finish` });

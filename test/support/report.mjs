@@ -12,7 +12,10 @@ export const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 export function printResults(parts, { steps, totalMs } = {}) {
   if (steps) {
     console.log('\nTime per step:');
-    const rows = [...steps, ...parts.filter((p) => p.ms !== undefined).map((p) => ({ title: `browser tests: ${p.engine}`, ms: p.ms }))];
+    const browserRows = parts
+      .filter((p) => p.ms !== undefined)
+      .map((p) => ({ title: `browser tests: ${p.engine}${p.alongside ? ` (alongside ${p.alongside.join(', ')})` : ''}`, ms: p.ms }));
+    const rows = [...steps, ...browserRows];
     for (const { title, ms } of rows) console.log(`  ${seconds(ms).padStart(8)}  ${title}`);
     if (totalMs !== undefined) console.log(`  ${seconds(totalMs).padStart(8)}  total`);
   }
