@@ -2,10 +2,11 @@
 /**
  * `npm test`: the whole suite on a fresh machine. Installs what is missing (npm packages; Chromium,
  * Firefox ESR, WebKitGTK, Xvfb and PulseAudio from Debian), builds, type-checks, builds apps from
- * the packed package with Vite, runs the Node tests
- * and the browser tests in all three engines, and ends with one `N passed, N failed` line.
+ * the packed package with Vite, runs the Node tests and the browser tests in all three engines, and
+ * ends with one `N passed, N failed` line. Steps that mostly wait run at the same time (4 and 5
+ * below); the time of each is printed at the end (and kept in test/.generated/timings-*.json).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,17 @@ const generated = `${root}test/.generated`;
 process.chdir(root);
 
 const run = (command, args, options = {}) => spawnSync(command, args, { stdio: 'inherit', ...options }).status === 0;
+/** Like `run`, without blocking; `quiet` keeps the output (in `output`) instead of printing it. */
+function runAsync(command, args, { quiet = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'] });
+    let output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    child.once('error', (error) => resolve(quiet ? { ok: false, output: `${output}${error.message}\n` } : false));
+    child.once('close', (code) => resolve(quiet ? { ok: code === 0, output } : code === 0));
+  });
+}
 const runStarted = Date.now();
 /** Each step's wall time, printed at the end. */
 const steps = [];
@@ -27,6 +39,15 @@ const step = (title) => {
   current = { title, started: Date.now() };
   console.log(`\n▶ ${title}`);
 };
+/** A step that may run alongside others: its own wall time. */
+async function timed(title, work) {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    steps.push({ title, ms: Date.now() - started });
+  }
+}
 function gateFailed(title) {
   console.error(`\n✖ ${title}`);
   console.log('\n0 passed, 1 failed');
@@ -60,38 +81,52 @@ if (missing.length > 0) {
   if (stillMissing.length > 0) gateFailed(`Installed, but still not found: ${stillMissing.join(', ')}`);
 }
 
-// 3. Build (the browser tests exercise the built bundle and worklets) and type-check every project.
+// 3. Build (the browser tests exercise the built bundle and worklets).
 step('build');
 if (!run('npm', ['run', '--silent', 'build'])) gateFailed('build failed');
-step('type-check');
-if (!run('npm', ['run', '--silent', 'lint:types'])) gateFailed('type-check failed');
-// The package as published, built into apps with Vite (the Node and browser tests check them).
-step('packaged apps');
-if (!run('node', ['test/support/packaged-apps.mjs'])) gateFailed('building the apps from the packed package failed');
-mkdirSync(generated, { recursive: true });
-
-// 4. Node tests (server side, manifest drift).
-step('node tests');
-const tapFile = `${generated}/node-results.tap`;
-run('node', [
-  '--test',
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  '--test-reporter=tap',
-  `--test-reporter-destination=${tapFile}`,
-  'test/node/',
-]);
-const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
-const tapCount = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-const node = { engine: 'node', passed: tapCount('pass'), failed: tapCount('fail') + tapCount('cancelled'), failures: [] };
-if (!tap) {
-  node.failed++;
-  node.failures.push('the Node tests did not report');
-}
-
 endStep();
 
-// 5. Browser tests, engine after engine.
+// 4. Then at once: the type-check of every project, and the package as published built into apps
+// with Vite (the Node and browser tests check them) followed by the Node tests (server side,
+// manifest drift). Each of them mostly waits or uses one core: together they take as long as the
+// slowest. The type-check's output comes after the others'.
+mkdirSync(generated, { recursive: true });
+const tapFile = `${generated}/node-results.tap`;
+const [typesOk, { appsOk, node }] = await Promise.all([
+  timed('type-check (alongside the packaged apps and node tests)', () => runAsync('npm', ['run', '--silent', 'lint:types'], { quiet: true })),
+  (async () => {
+    console.log('\n▶ packaged apps');
+    const appsOk = await timed('packaged apps', () => runAsync('node', ['test/support/packaged-apps.mjs']));
+    if (!appsOk) return { appsOk };
+    console.log('\n▶ node tests');
+    await timed('node tests', () =>
+      runAsync('node', [
+        '--test',
+        // The files run four at a time: they spend their time waiting on servers, sockets and child processes.
+        '--test-concurrency=4',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tapFile}`,
+        'test/node/',
+      ]),
+    );
+    const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+    const tapCount = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+    const node = { engine: 'node', passed: tapCount('pass'), failed: tapCount('fail') + tapCount('cancelled'), failures: [] };
+    if (!tap) {
+      node.failed++;
+      node.failures.push('the Node tests did not report');
+    }
+    return { appsOk, node };
+  })(),
+]);
+console.log('\n▶ type-check');
+process.stdout.write(typesOk.output);
+if (!typesOk.ok) gateFailed('type-check failed');
+if (!appsOk) gateFailed('building the apps from the packed package failed');
+
+// 5. Browser tests (test/support/browser-runner.mjs: Chromium and Firefox at once, then WebKit).
 const { runBrowserTests } = await import('./support/browser-runner.mjs');
 const { printResults } = await import('./support/report.mjs');
 const browsers = await runBrowserTests({ root, engines: ENGINES });
