@@ -159,8 +159,11 @@ describe('Jitter buffer and player (real worklets)', () => {
     await waitUntil(() => seen.some((e) => e.type === 'reply'), 'the cut reply is reported');
     const reply = seen.find((e) => e.type === 'reply') as Extract<PlaybackEvent, { type: 'reply' }>;
     expect(reply.interrupted).to.equal(true);
-    const [start] = (await tap.read()).runs[0];
-    const heard = ((target.playbackStats.lastClearFrame - start) / rate) * 1000;
+    // Heard: the loud frames up to the clear. On a busy machine the page can post its chunks late and
+    // the player run dry for a moment; that silence was not played, and is not counted.
+    const { runs } = await tap.read();
+    const clearedAt = target.playbackStats.lastClearFrame;
+    const heard = (runs.reduce((frames, [start, end]) => frames + Math.max(0, Math.min(end, clearedAt) - start), 0) / rate) * 1000;
     expect(reply.playedMs, 'what the player rendered up to the clear').to.be.closeTo(heard, (2 * QUANTUM * 1000) / rate);
     expect(reply.playedMs).to.be.within(300, 3000);
   });
