@@ -1,8 +1,8 @@
 /**
  * Runs the browser suite in one or more engines, one web-test-runner process each, and counts the
  * results per engine. Starts the private PulseAudio server Firefox and WebKit need (one per engine).
- * A test file whose browser hung while it ran (the WebKit watchdog restarted the browser) runs once
- * more, and the report says so.
+ * A test file whose browser hung or crashed while it ran (the WebKit watchdog restarted the browser)
+ * runs once more, and the report says so.
  *
  * Chromium and Firefox run at the same time (each spends most of its time waiting on real-time
  * audio: together they use about 1.4 of 2 cores); WebKit runs alone, after them (it alone uses more
@@ -62,13 +62,13 @@ async function testEngine({ root, engine, files, port, speechLoop, out }) {
     const env = { ...pulse?.env, VA_SERVER_PORT: String(port) };
     const first = await runEngine({ root, engine, env, files, out });
     const hung = [...new Set(first.restarts.filter((r) => r.during === 'test').map((r) => r.file))];
-    const notes = first.restarts.map((r) => `the browser hung during a ${r.during} in ${r.file} and was restarted`);
+    const notes = first.restarts.map((r) => `the browser ${r.cause ?? 'hung'} during a ${r.during} in ${r.file} and was restarted`);
     let merged = first.files;
     if (hung.length > 0) {
       out.write(`\n▶ ${engine}: running ${hung.join(', ')} again after the browser restart\n`);
       const again = await runEngine({ root, engine, env, files: hung, out });
       merged = { ...first.files, ...again.files };
-      notes.push(...again.restarts.map((r) => `on the re-run, the browser hung again during a ${r.during} in ${r.file}`));
+      notes.push(...again.restarts.map((r) => `on the re-run, the browser ${r.cause ?? 'hung'} again during a ${r.during} in ${r.file}`));
     }
     return { engine, version, ...count(merged, first.error), notes, ms: Date.now() - started, files: timings(merged) };
   } finally {

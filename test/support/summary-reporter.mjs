@@ -62,7 +62,7 @@ export function summaryReporter({ outFile, engine, print = true } = {}) {
         wallMs: Date.now() - startTime,
         setupMs,
         files,
-        restarts: restarts.map(({ sessionId, during }) => ({ file: fileOf(sessionId), during })),
+        restarts: restarts.map(({ sessionId, during, cause }) => ({ file: fileOf(sessionId), during, cause })),
       };
       if (outFile) {
         mkdirSync(dirname(outFile), { recursive: true });

@@ -3,9 +3,12 @@
  * classic) under its own Xvfb display, with a watchdog.
  *
  * WebKit's web process can deadlock inside GStreamer while it closes audio; from then on every
- * WebDriver call hangs. While a test file runs, the watchdog pings the page; when a ping gets no
- * answer in time, it kills the driver, the browser and the display, starts them afresh, and records
- * which test file was running (`hungSessions`), so the runner can run that file again once and say so.
+ * WebDriver call hangs. It can also crash (a segfault on its AudioWorklet thread), and then the
+ * driver ends the session. While a test file runs, the watchdog pings the page; when a ping gets no
+ * answer in time, or the session is gone, it kills the driver, the browser and the display, starts
+ * them afresh, and records which test file was running (`restarts`), so the runner can run that file
+ * again once and say so. A page that cannot be opened because the session is gone gets a fresh
+ * browser the same way.
  */
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -16,8 +19,9 @@ export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser
 export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
 
 /**
- * Every restart: the session whose page stopped answering, and whether it hung while its tests ran
- * (its results are lost: the file must run again) or while the page was left (its results are in).
+ * Every restart: the session whose page stopped answering, whether it `hung` or `crashed`, and
+ * whether that was while its tests ran (its results are lost: the file must run again), while its
+ * page was opened (it then runs in the new browser) or while the page was left (its results are in).
  * Read by the summary reporter in the same process.
  */
 export const restarts = [];
@@ -77,32 +81,58 @@ class WebKitLauncher {
     }
   }
 
-  async restart(sessionId, during) {
-    restarts.push({ sessionId, during });
-    console.log(`\n⚠ WebKit stopped answering during a ${during}; restarting the browser.`);
-    this.killDriver();
+  /** Starts a fresh browser, once per lost session (the watchdog and the runner may both find it lost). */
+  restart(sessionId, during, cause = 'hung') {
+    if (restarts.some((r) => r.sessionId === sessionId && r.during === during)) return this.restarting;
+    restarts.push({ sessionId, during, cause });
+    console.log(`\n⚠ WebKit ${cause === 'hung' ? 'stopped answering' : 'crashed'} during a ${during}; restarting the browser.`);
     this.active.delete(sessionId);
-    await this.startDriver();
+    this.restarting = (async () => {
+      await this.restarting;
+      this.killDriver();
+      await this.startDriver();
+    })();
+    return this.restarting;
   }
 
   async startSession(id, url) {
+    await this.restarting;
     this.active.add(id);
     this.urls.set(id, url);
-    await this.inner.startSession(id, url);
+    try {
+      await this.openPage(id, url);
+    } catch (error) {
+      if (!sessionGone(error)) throw error;
+      await this.restart(id, 'start', 'crashed');
+      this.active.add(id);
+      await this.openPage(id, url);
+    }
     this.watch(id);
   }
 
-  /** Pings the page while its tests run; a ping without an answer means the web process is hung. */
+  /**
+   * Opens the test page. WebdriverLauncher.startSession does not wait for it, and a page that cannot
+   * be opened is then an unhandled rejection that ends the whole run; here it fails this session.
+   */
+  async openPage(id, url) {
+    await this.inner.ensureManagerInitialized();
+    await this.inner.driverManager.startSession(id, url);
+  }
+
+  /** Pings the page while its tests run: a ping without an answer means the web process is hung, a lost session that it crashed. */
   async watch(id) {
     while (this.active.has(id)) {
       await delay(PING_EVERY_MS);
       if (!this.active.has(id)) return;
-      const answered = await Promise.race([
-        this.inner.driver?.execute('return 1').then(() => true, () => true),
-        delay(PING_TIMEOUT_MS).then(() => false),
+      const state = await Promise.race([
+        this.inner.driver?.execute('return 1').then(
+          () => 'answered',
+          (error) => (sessionGone(error) ? 'crashed' : 'answered'),
+        ),
+        delay(PING_TIMEOUT_MS).then(() => 'hung'),
       ]);
-      if (!answered && this.active.has(id)) {
-        await this.restart(id, 'test');
+      if (state !== 'answered' && this.active.has(id)) {
+        await this.restart(id, 'test', state);
         return;
       }
     }
@@ -120,11 +150,26 @@ class WebKitLauncher {
   async stopSession(id) {
     this.active.delete(id);
     this.urls.delete(id);
-    const stopped = await Promise.race([this.inner.stopSession(id).then((r) => r, () => ({})), delay(PING_TIMEOUT_MS).then(() => undefined)]);
-    if (stopped) return stopped;
-    // Hung while leaving the page (closing its audio): the results are in; only the browser is lost.
-    await this.restart(id, 'teardown');
-    return {};
+    await this.restarting;
+    const stopped = await Promise.race([
+      this.inner.stopSession(id).then(
+        (result) => result,
+        (error) => ({ gone: sessionGone(error) }),
+      ),
+      delay(PING_TIMEOUT_MS).then(() => undefined),
+    ]);
+    if (stopped === undefined) {
+      // Hung while leaving the page (closing its audio): the results are in; only the browser is lost.
+      await this.restart(id, 'teardown');
+      return {};
+    }
+    if (stopped.gone) {
+      // Crashed before the page could be left; whether its tests had finished is not known here, so
+      // the file counts as interrupted and runs again.
+      await this.restart(id, 'test', 'crashed');
+      return {};
+    }
+    return stopped;
   }
 
   // Commands from @web/test-runner-commands (keyboard, mouse, screenshots) go to the driver.
@@ -156,6 +201,11 @@ class WebKitLauncher {
     await Promise.race([this.inner?.stop(), delay(5000)]);
     this.killDriver();
   }
+}
+
+/** The driver ended the session: the web process crashed (or hung past the driver's own patience). */
+function sessionGone(error) {
+  return /invalid session id|session deleted/i.test(`${error?.name ?? ''} ${error?.message ?? ''}`);
 }
 
 export function webkitLauncher(options) {
