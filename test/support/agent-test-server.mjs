@@ -65,6 +65,8 @@ export function agentTestServer() {
         case 'inject-faults':
           state.agent.injectFaults(payload.agentId, payload.faults);
           return true;
+        case 'agent-sessions-summary':
+          return sessionsSummary(state.agent.sessions.filter((s) => s.agentId === payload.agentId));
         case 'fault-connections':
           return state.fault.connections.filter((c) => c.probe === payload.probe);
         case 'single-requests':
@@ -305,6 +307,25 @@ async function mintToken(agentId) {
   });
   const { data } = await response.json();
   return data.access_token;
+}
+
+/**
+ * What the local agent saw of one agent id's sessions: how many, how many are still open, the most
+ * that were open at once (a session that closed in the same millisecond another opened counts as
+ * before it), and how they ended.
+ */
+function sessionsSummary(sessions) {
+  const edges = sessions.flatMap((s) => [
+    [s.openedAt, 1],
+    [s.closedAt ?? Infinity, -1],
+  ]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let maxOpen = 0;
+  for (const [, step] of edges) maxOpen = Math.max(maxOpen, (open += step));
+  const closeReasons = {};
+  for (const s of sessions) if (s.closeReason) closeReasons[s.closeReason] = (closeReasons[s.closeReason] ?? 0) + 1;
+  return { count: sessions.length, open: sessions.filter((s) => s.closedAt === undefined).length, maxOpen, closeReasons };
 }
 
 async function closedPort() {

@@ -5,6 +5,8 @@
  * - `pulse-plug` plugs a device into the suite's PulseAudio server (Firefox and WebKit): a
  *   `microphone` (a source that hears the same speech as the default one) or a `speaker` (a null
  *   sink), named `description`; it answers the module to unplug. `pulse-unplug` unplugs it.
+ * - `js-heap` (Chromium): collects garbage in the page and answers `{ usedBytes }`, its used JS heap,
+ *   through the DevTools protocol; `usedBytes` is `null` in the engines that have no such protocol here.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -34,6 +36,23 @@ export function devicePlugin() {
           return payload.kind === 'speaker'
             ? pactl('load-module', 'module-null-sink', `sink_name=${name}`, `sink_properties="${description}"`)
             : pactl('load-module', 'module-remap-source', 'master=micfeed.monitor', `source_name=${name}`, 'channels=1', `source_properties="${description}"`);
+        }
+        case 'js-heap': {
+          const page = session.browser.getPage?.(session.id);
+          if (!page?.createCDPSession) return { usedBytes: null };
+          let cdp;
+          try {
+            cdp = await page.createCDPSession();
+          } catch {
+            return { usedBytes: null }; // Firefox over WebDriver BiDi: no DevTools protocol.
+          }
+          try {
+            await cdp.send('HeapProfiler.collectGarbage');
+            const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+            return { usedBytes: usedSize };
+          } finally {
+            await cdp.detach().catch(() => {});
+          }
         }
         case 'pulse-unplug':
           pactl('unload-module', payload.module);
