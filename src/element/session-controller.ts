@@ -70,7 +70,12 @@ export class SessionController implements ReactiveController {
   /** Whether a `va-before-connect` listener cancelled the latest `start()`. */
   cancelled = false;
   private _session?: VoiceSession;
-  /** A start waiting for the call engine to load, with the AudioContext it made in the gesture. */
+  /** The session whose connect was reported and whose disconnect has not been yet. */
+  private _reportsEnd?: VoiceSession;
+  /**
+   * A start waiting for the call engine to load, or for the call before it to end, with the
+   * AudioContext it made in the gesture.
+   */
   private _starting?: { promise: Promise<void>; context: AudioContext | undefined };
 
   constructor(private readonly _host: SessionControllerHost) {
@@ -113,7 +118,9 @@ export class SessionController implements ReactiveController {
     this.cancelled = false;
     const current = this._session;
     // A session connecting or connected is the call: starting again joins it. One that is ending (a
-    // stop() just before, as in a framework's effect cleanup and re-run) gives way to a new one at once.
+    // stop() just before, as in a framework's effect cleanup and re-run) gives way to a new one: at
+    // once if it never connected, else once it has ended and reported so, so that its va-disconnect
+    // never comes during the new call.
     const status = current?.snapshot.status;
     if (current && (status === 'connecting' || status === 'connected' || status === 'reconnecting')) return current.start();
     // Nothing opens, and no listener sees the settings, while one holds a secret key: the call's
@@ -162,21 +169,20 @@ export class SessionController implements ReactiveController {
         tools: this._host.tools,
         reconnect: reconnect === 'off' ? false : (options?.reconnect ?? {}),
       }));
-      // A session replaced while it was ending still reports how it ended, and nothing else.
+      // Only the current session's events reach the page (one replaced before it connected has nothing to report).
       session.subscribe((event, snapshot) => {
         if (session === this._session) this._handleSessionEvent(event, snapshot);
-        else if (event.type === 'disconnect') this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
       });
       return session.start();
     };
-    if (engine) return begin(engine);
-    // Until the engine is there the widget shows the call starting; the session's own status events
-    // follow once it runs. A stop() meanwhile drops the start.
+    const ending = current && current === this._reportsEnd ? current.stop() : undefined;
+    if (engine && !ending) return begin(engine);
+    // Until the engine is there and the call before has ended, the widget shows the call starting;
+    // the new session's own status events follow once it runs. A stop() meanwhile drops the start.
     const starting = (this._starting = { promise: Promise.resolve(), context: audio.context });
-    this.snapshot = { ...this.snapshot, status: 'connecting', phase: mode === 'webcall' ? 'microphone' : 'agent', error: undefined };
-    this._host.requestUpdate();
-    starting.promise = loadEngine().then(
-      (loaded) => {
+    this._showStarting(mode === 'webcall' ? 'microphone' : 'agent');
+    starting.promise = Promise.all([loadEngine(), ending]).then(
+      ([loaded]) => {
         if (this._starting !== starting) return;
         this._starting = undefined;
         return begin(loaded);
@@ -194,13 +200,20 @@ export class SessionController implements ReactiveController {
     return starting.promise;
   }
 
-  /** A start still waiting for the engine is given up: its context closes, the widget shows no call. */
+  /** The widget shows a call starting while no session runs it yet. */
+  private _showStarting(phase: SessionSnapshot['phase']): void {
+    this.snapshot = { ...this.snapshot, status: 'connecting', phase, error: undefined };
+    this._host.requestUpdate();
+  }
+
+  /** A waiting start is given up: its context closes, the widget shows no new call (the one before may still be ending). */
   private _dropStart(): void {
     const starting = this._starting;
     if (!starting) return;
     this._starting = undefined;
     void starting.context?.close().catch(() => {});
-    this.snapshot = { ...this.snapshot, status: 'disconnected', phase: undefined };
+    const status = this._session?.snapshot.status === 'disconnecting' ? 'disconnecting' : 'disconnected';
+    this.snapshot = { ...this.snapshot, status, phase: undefined };
     this._host.requestUpdate();
   }
 
@@ -251,7 +264,8 @@ export class SessionController implements ReactiveController {
   }
 
   private readonly _handleSessionEvent = (event: SessionEvent, snapshot: SessionSnapshot): void => {
-    this.snapshot = snapshot;
+    // The call before a waiting start reports its end; the widget goes on showing the new call starting.
+    this.snapshot = this._starting ? { ...snapshot, status: 'connecting', phase: this.snapshot.phase, error: undefined } : snapshot;
     this._host.requestUpdate();
     switch (event.type) {
       case 'status':
@@ -268,9 +282,11 @@ export class SessionController implements ReactiveController {
         break;
       }
       case 'connect':
+        this._reportsEnd = this._session;
         this._host.dispatchEvent(new VaConnectEvent({ ...event.info }));
         break;
       case 'disconnect':
+        this._reportsEnd = undefined;
         this._host.dispatchEvent(new VaDisconnectEvent(event.reason));
         break;
       case 'reconnecting':
