@@ -335,7 +335,8 @@ export class VoiceAgentElement extends LitElement {
    * Resolves when connected, when the attempt has failed (a `va-error` says why) or when a
    * `va-before-connect` listener cancelled it; never rejects. A floating widget opens its panel,
    * unless the start was cancelled. While a call is connecting or connected, it joins that call; right
-   * after `stop()`, it starts a new one while the old one closes.
+   * after `stop()`, it starts a new one: at once if the old one never connected, else as soon as the
+   * old one has closed and fired its `va-disconnect` (meanwhile `status` is already `connecting`).
    */
   start(): Promise<void> {
     // Properties a framework set before the element was defined are applied at the first update:

@@ -358,7 +358,7 @@ describe('mounted, unmounted and mounted again quickly', () => {
     );
   });
 
-  it('stop() then start() during a call starts a new call at once while the old one closes, and each reports its end', async () => {
+  it('stop() then start() during a call starts a new call once the old one has closed, and each reports its end (the order: churn.test.ts)', async () => {
     const { el, sessionId: first } = await connectedCall('restart', 'restart');
     const events = recordEvents(el);
     const connected = nextEvent<CustomEvent>(el, 'va-connect');
