@@ -608,7 +608,10 @@ export class VoiceAgentElement extends LitElement {
     this.open = false;
   }
 
-  private _handleCallClick(): void {
+  private _handleCallClick(event: MouseEvent): void {
+    // The second or third click of a double or triple click (the browser counts them): the first
+    // one acted already, and the button it lands on now would undo that.
+    if (event.detail > 1) return;
     void (this.status === 'disconnected' ? this.start() : this.stop());
   }
 
