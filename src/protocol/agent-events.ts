@@ -6,6 +6,14 @@
 
 export type TranscriptRole = 'user' | 'assistant';
 
+/**
+ * The largest frame an adapter reads: 1 MiB, counted in characters for a text frame (never more than
+ * its UTF-8 bytes) and in bytes for a binary one. About 16 s of 24 kHz audio fits in one frame of base64
+ * PCM16; servers send 20 to 100 ms. A bigger frame is refused unread (not parsed, not kept): one
+ * `malformed` event, which the session reports as a rate-limited, non-fatal `protocol-error`.
+ */
+export const MAX_FRAME_SIZE = 1024 * 1024;
+
 export type AgentEvent =
   /** The server accepted the session; audio may flow from now on, at `sampleRate` both ways. */
   | { type: 'session-started'; sessionId: string; callId: string; sampleRate: number }
@@ -65,7 +73,10 @@ export interface ProtocolAdapter {
   readonly id: string;
   /** Where and how to open the socket: the adapter decides how the token travels (query or subprotocol). */
   connection(serverUrl: string, token: string): Connection;
-  /** One wire frame → zero or more events. Never throws; unknown frame types give `[]`. */
+  /**
+   * One wire frame → zero or more events. Never throws; unknown frame types give `[]`; a frame over
+   * {@link MAX_FRAME_SIZE} gives one `malformed` without being read.
+   */
   decode(frame: string | ArrayBuffer): AgentEvent[];
   /** One command → one wire frame. */
   encode(command: ClientCommand): string | ArrayBuffer;

@@ -1,5 +1,6 @@
 import '../support/guards.js';
 import { expect } from '@open-wc/testing';
+import { MAX_FRAME_SIZE } from '../../src/protocol/agent-events.js';
 import { atomsAdapter } from '../../src/protocol/atoms/atoms-adapter.js';
 import { base64ToPcm16, pcm16ToBase64 } from '../../src/protocol/pcm.js';
 
@@ -99,6 +100,57 @@ describe('atomsAdapter', () => {
     expect(decode({ type: 'conversation.item.created', item: {} })).to.deep.equal([]);
     for (const frame of ['nope', '[]', 'null', '{"type":1}']) expect(decode(frame)[0].type, frame).to.equal('malformed');
     expect(atomsAdapter.decode(new ArrayBuffer(4))[0].type).to.equal('malformed');
+  });
+
+  it('reads a frame of up to 1 MiB and refuses a bigger one unread, text or binary', () => {
+    expect(MAX_FRAME_SIZE).to.equal(1024 * 1024);
+    // A valid transcript frame of exactly the limit, and the same frame one character longer.
+    const frameOf = (length: number) => {
+      const shell = JSON.stringify({ type: 'transcript', role: 'user', text: '' });
+      return JSON.stringify({ type: 'transcript', role: 'user', text: 'a'.repeat(length - shell.length) });
+    };
+    const atLimit = frameOf(MAX_FRAME_SIZE);
+    expect(atLimit.length).to.equal(MAX_FRAME_SIZE);
+    const [read] = atomsAdapter.decode(atLimit);
+    expect(read).to.include({ type: 'transcript', role: 'user', final: true });
+    const realParse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = (...args: Parameters<typeof JSON.parse>) => (parsed++, realParse(...args));
+    let refused;
+    try {
+      refused = atomsAdapter.decode(frameOf(MAX_FRAME_SIZE + 1));
+    } finally {
+      JSON.parse = realParse;
+    }
+    expect(parsed, 'the oversize frame is not parsed').to.equal(0);
+    expect(refused).to.deep.equal([{ type: 'malformed', message: `frame of ${MAX_FRAME_SIZE + 1} characters is over the ${MAX_FRAME_SIZE} limit` }]);
+    // Binary frames are refused either way; an oversize one says why.
+    expect(atomsAdapter.decode(new ArrayBuffer(MAX_FRAME_SIZE + 1))).to.deep.equal([
+      { type: 'malformed', message: `frame of ${MAX_FRAME_SIZE + 1} bytes is over the ${MAX_FRAME_SIZE} limit` },
+    ]);
+    expect(atomsAdapter.decode(new ArrayBuffer(MAX_FRAME_SIZE))[0]).to.deep.equal({ type: 'malformed', message: 'binary frame (the protocol sends JSON text only)' });
+  });
+
+  it('never throws on hostile JSON: deep nesting, NaN and Infinity as text, wrong field types', () => {
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    const objects = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    for (const frame of [deep, objects, '{"type":"output_audio.delta","audio":NaN}', '{"type":"session.created","sample_rate":Infinity}']) {
+      expect(decode(frame).map((e) => e.type), frame.slice(0, 40)).to.deep.equal(['malformed']);
+    }
+    const wrongTypes: object[] = [
+      { type: 'session.created', sample_rate: 'NaN' },
+      { type: 'session.created', sample_rate: 1e308 },
+      { type: 'output_audio.delta', audio: 12 },
+      { type: 'output_audio.delta', audio: 'AAAAA' },
+      { type: 'transcript', role: ['user'], text: 'x' },
+      { type: 'transcript.delta', role: 'user', text: { toString: 'x' } },
+      { type: 'session.updated', tools: 'all' },
+      { type: 'function_call', call_id: {}, name: 'x' },
+    ];
+    for (const frame of wrongTypes) expect(decode(frame).map((e) => e.type), JSON.stringify(frame)).to.deep.equal(['malformed']);
+    // Where a wrong type still makes sense of the frame, it is read leniently rather than dropped.
+    expect(decode({ type: 'error', code: 500, message: ['x'] })).to.deep.equal([{ type: 'error', code: '500', message: 'The agent server reported an error.', fatal: true }]);
+    expect(decode({ type: 'session.closed', reason: { why: 1 } })).to.deep.equal([{ type: 'session-ended', reason: 'ended' }]);
   });
 
   it('encodes commands as Atoms client frames', () => {

@@ -1,4 +1,4 @@
-import type { AgentEvent, ClientCommand, Connection, ProtocolAdapter, TranscriptRole } from '../agent-events.js';
+import { MAX_FRAME_SIZE, type AgentEvent, type ClientCommand, type Connection, type ProtocolAdapter, type TranscriptRole } from '../agent-events.js';
 import { base64ToPcm16, pcm16ToBase64 } from '../pcm.js';
 import { CLIENT_FRAME, SERVER_FRAME } from './wire-facts.js';
 import type { AtomsClientFrame, AtomsServerFrame } from './wire-types.js';
@@ -23,6 +23,9 @@ export const atomsAdapter: ProtocolAdapter = {
   },
 
   decode(data: string | ArrayBuffer): AgentEvent[] {
+    // The size first: an oversize frame is dropped as it is, before any parsing or copying.
+    const size = typeof data === 'string' ? data.length : data.byteLength;
+    if (size > MAX_FRAME_SIZE) return [malformed(`frame of ${size} ${typeof data === 'string' ? 'characters' : 'bytes'} is over the ${MAX_FRAME_SIZE} limit`)];
     if (typeof data !== 'string') return [malformed('binary frame (the protocol sends JSON text only)')];
     let frame: AtomsServerFrame;
     try {
