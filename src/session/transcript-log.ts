@@ -5,6 +5,19 @@ import type { TranscriptEntry, TranscriptMark } from './session-types.js';
 export const MAX_TRANSCRIPT_ENTRIES = 500;
 
 /**
+ * The longest text one entry keeps, in characters (about twenty minutes of speech): a turn that grows
+ * past it keeps its beginning. With {@link MAX_TRANSCRIPT_ENTRIES}, it bounds the whole transcript.
+ */
+export const MAX_ENTRY_TEXT_LENGTH = 20_000;
+
+/** `text` cut to `max` characters, never between the two halves of a surrogate pair. */
+export function clampText(text: string, max = MAX_ENTRY_TEXT_LENGTH): string {
+  if (text.length <= max) return text;
+  const cut = text.charCodeAt(max - 1) >= 0xd800 && text.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
+  return text.slice(0, cut);
+}
+
+/**
  * One transcript update: `replace` gives the whole turn so far, `append` continues it; `final` closes
  * the turn with its definitive text.
  */
@@ -19,15 +32,19 @@ const EMPTY: readonly TranscriptEntry[] = Object.freeze([]);
 
 /**
  * A call's transcript as entries, oldest first: each role's turn in progress (its live entry) is
- * updated in place until it is final, and at most `maxEntries` are kept. Pure bookkeeping: every
- * change gives a new frozen array, and nothing is emitted.
+ * updated in place until it is final, at most `maxEntries` are kept, each with at most
+ * `maxTextLength` characters. Pure bookkeeping: every change gives a new frozen array, and nothing is
+ * emitted.
  */
 export class TranscriptLog {
   private _entries = EMPTY;
   /** Index in `_entries` of each role's turn in progress. */
   private readonly _live = new Map<TranscriptRole | 'system', number>();
 
-  constructor(readonly maxEntries = MAX_TRANSCRIPT_ENTRIES) {}
+  constructor(
+    readonly maxEntries = MAX_TRANSCRIPT_ENTRIES,
+    readonly maxTextLength = MAX_ENTRY_TEXT_LENGTH,
+  ) {}
 
   /** The entries, oldest first: a frozen array, replaced (never changed) by each update. */
   get entries(): readonly TranscriptEntry[] {
@@ -49,7 +66,9 @@ export class TranscriptLog {
     const { role, final } = update;
     const index = separate ? undefined : this._live.get(role);
     const previous = index === undefined ? undefined : this._entries[index];
-    const text = update.merge === 'append' && previous ? previous.text + update.text : update.text;
+    // An append to a full entry adds nothing: the text is not even joined.
+    const joined = update.merge === 'append' && previous ? (previous.text.length >= this.maxTextLength ? previous.text : previous.text + update.text) : update.text;
+    const text = clampText(joined, this.maxTextLength);
     if (previous && previous.text === text && previous.final === final) return undefined;
     const entry: TranscriptEntry = Object.freeze({ role, text, final });
     if (index === undefined) {

@@ -12,7 +12,7 @@ import { isAgentSocketUrl } from './call-config.js';
 import { MicUplink } from './mic-uplink.js';
 import { mayRetry, reconnectDelay, reconnectPolicy, waitToRetry, type ReconnectPolicy } from './reconnect.js';
 import { requestCredentials } from './token.js';
-import { TranscriptLog, type TranscriptUpdate } from './transcript-log.js';
+import { TranscriptLog, clampText, type TranscriptUpdate } from './transcript-log.js';
 
 const defaultDeps: SessionDeps = {
   createAudio: (options) => AudioEngine.prepare(options),
@@ -24,6 +24,8 @@ const MAX_BUFFERED_BYTES = 192 * 1024;
 /** Microphone frames (20 ms each) that may wait for a full socket before the oldest is dropped. */
 const MAX_QUEUED_FRAMES = 10;
 const PROTOCOL_ERROR_INTERVAL_MS = 1000;
+/** Agent captions held back for their audio, at most (a long reply sent word by word, far ahead): beyond, the oldest shows at once. */
+export const MAX_WAITING_CAPTIONS = 200;
 
 interface PendingStart {
   resolve(info: SessionInfo): void;
@@ -414,8 +416,10 @@ export class VoiceSession {
         // The agent's words appear as its voice reaches them, not when the server sends them ahead.
         // The user speaking ends the wait: their turn follows whatever the agent said before it.
         if (event.role === 'assistant' && this._audio && this._audioQueued) {
-          this._captions.push(event);
-          this._audio.mark(() => this._releaseCaptions(1));
+          // Bounded: when full, the oldest caption shows now and its mark is left to the newest.
+          if (this._captions.length >= MAX_WAITING_CAPTIONS) this._releaseCaptions(1);
+          else this._audio.mark(() => this._releaseCaptions(1));
+          this._captions.push({ ...event, text: clampText(event.text) });
         } else {
           this._releaseCaptions();
           this._transcribe(event);

@@ -1,7 +1,7 @@
 import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import type { TranscriptRole } from '../../src/protocol/agent-events.js';
-import { MAX_TRANSCRIPT_ENTRIES, TranscriptLog } from '../../src/session/transcript-log.js';
+import { MAX_ENTRY_TEXT_LENGTH, MAX_TRANSCRIPT_ENTRIES, TranscriptLog, clampText } from '../../src/session/transcript-log.js';
 
 const live = (role: TranscriptRole, text: string) => ({ role, text, final: false, merge: 'replace' as const });
 const final = (role: TranscriptRole, text: string) => ({ role, text, final: true, merge: 'replace' as const });
@@ -12,6 +12,7 @@ describe('TranscriptLog', () => {
     const log = new TranscriptLog();
     expect(log.entries).to.deep.equal([]);
     expect([log.maxEntries, MAX_TRANSCRIPT_ENTRIES]).to.deep.equal([500, 500]);
+    expect([log.maxTextLength, MAX_ENTRY_TEXT_LENGTH]).to.deep.equal([20_000, 20_000]);
   });
 
   it("updates a role's turn in progress in place until it is final, then starts the next turn anew", () => {
@@ -98,6 +99,31 @@ describe('TranscriptLog', () => {
     for (let i = 1; i <= 501; i++) log.apply(final('user', `turn ${i}`));
     expect(log.entries).to.have.length(500);
     expect([log.entries[0]!.text, log.entries[499]!.text]).to.deep.equal(['turn 2', 'turn 501']);
+  });
+
+  it('keeps at most maxTextLength characters of a turn, its beginning, however it grows', () => {
+    const log = new TranscriptLog(500, 10);
+    expect(log.apply(live('assistant', 'abcdefghijklmnop'))).to.deep.equal({ role: 'assistant', text: 'abcdefghij', final: false });
+    expect(log.apply(final('assistant', 'z'.repeat(1_000_000)))).to.deep.equal({ role: 'assistant', text: 'zzzzzzzzzz', final: true });
+    // A stream of appends stops growing the entry at the limit; once it is full, they change nothing.
+    expect(log.apply(more('user', 'one '))!.text).to.equal('one ');
+    expect(log.apply(more('user', 'two '))!.text).to.equal('one two ');
+    expect(log.apply(more('user', 'three '))!.text).to.equal('one two th');
+    const full = log.entries;
+    for (let i = 0; i < 1000; i++) expect(log.apply(more('user', 'more words '))).to.equal(undefined);
+    expect(log.entries).to.equal(full);
+    // Becoming final is still a change, with the text as it was kept.
+    expect(log.apply({ role: 'user', text: '', final: true, merge: 'append' })).to.deep.equal({ role: 'user', text: 'one two th', final: true });
+  });
+
+  it('holds at most 20,000 characters per entry by default, never splitting a surrogate pair', () => {
+    const log = new TranscriptLog();
+    expect(log.apply(live('user', 'x'.repeat(MAX_ENTRY_TEXT_LENGTH + 5000)))!.text).to.have.length(MAX_ENTRY_TEXT_LENGTH);
+    // '😀' is two UTF-16 units: a cut between them would leave half a character.
+    expect(clampText('ab😀', 3)).to.equal('ab');
+    expect(clampText('ab😀', 4)).to.equal('ab😀');
+    expect(clampText('a😀b', 3)).to.equal('a😀');
+    expect(clampText('short', 3)).to.equal('sho');
   });
 
   it('settles every turn in progress as it stands, in the order they went live', () => {

@@ -2,7 +2,8 @@ import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
 import type { SessionEvent, SessionConfig } from '../../src/session/ports.js';
-import { VoiceSession } from '../../src/session/voice-session.js';
+import { MAX_ENTRY_TEXT_LENGTH } from '../../src/session/transcript-log.js';
+import { MAX_WAITING_CAPTIONS, VoiceSession } from '../../src/session/voice-session.js';
 import { FakeAudio, fakeDeps, settle } from '../support/fakes.js';
 
 const created = { type: 'session.created', session_id: 's1', call_id: 'CALL-1', sample_rate: 24000, channels: 1 };
@@ -151,6 +152,26 @@ describe('VoiceSession', () => {
     ctx.socket().serverSend({ type: 'transcript', role: 'assistant', text: 'One two.' });
     expect(shown()).to.deep.equal(['One two.']);
     expect(ctx.audio.marks).to.have.length(0);
+  });
+
+  it('holds back at most 200 captions, each cut to the entry limit: beyond, the oldest shows early', async () => {
+    const ctx = setup();
+    await connect(ctx);
+    expect(MAX_WAITING_CAPTIONS).to.equal(200);
+    ctx.socket().serverSend({ type: 'output_audio.delta', audio: btoa('\u0001\u0000') });
+    const huge = 'w'.repeat(MAX_ENTRY_TEXT_LENGTH + 1000);
+    for (let i = 1; i <= MAX_WAITING_CAPTIONS + 50; i++) ctx.socket().serverSend({ type: 'transcript.delta', role: 'assistant', text: `${i} ${huge}` });
+    const waiting = (ctx.session as unknown as { _captions: { text: string }[] })._captions;
+    expect(waiting).to.have.length(MAX_WAITING_CAPTIONS);
+    expect(waiting.every((caption) => caption.text.length === MAX_ENTRY_TEXT_LENGTH)).to.equal(true);
+    expect(ctx.audio.marks, 'one mark per caption waiting').to.have.length(MAX_WAITING_CAPTIONS);
+    const shown = () => ctx.session.snapshot.transcript.map((e) => e.text.split(' ')[0]);
+    expect(shown(), 'the 50 oldest showed early, each in turn').to.deep.equal(['50']);
+    ctx.audio.reachMarks(1);
+    expect(shown()).to.deep.equal(['51']);
+    ctx.audio.reachMarks();
+    expect(shown()).to.deep.equal([String(MAX_WAITING_CAPTIONS + 50)]);
+    expect(ctx.session.snapshot.transcript[0].text).to.have.length(MAX_ENTRY_TEXT_LENGTH);
   });
 
   it('keeps the agent before the user: a user turn shows the words still waiting first', async () => {
