@@ -76,6 +76,8 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
   private _levelFrames = 0;
   private _bufferedSum = 0;
   private _bufferedQuanta = 0;
+  /** Frames the ring had no room for, while a command is handled: reported once per command. */
+  private _dropped = 0;
 
   constructor(options: { processorOptions: PlaybackOptions }) {
     super();
@@ -218,6 +220,10 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
       default:
         assertNever(command);
     }
+    if (this._dropped > 0) {
+      this._post({ type: 'overflow', droppedSamples: this._dropped });
+      this._dropped = 0;
+    }
   }
 
   private _enqueue(pcm: Int16Array): void {
@@ -254,13 +260,13 @@ class PlaybackProcessor extends AudioWorkletProcessor implements AudioWorkletPro
     }
   }
 
-  /** Resamples `source` into the ring; what does not fit is dropped and reported. */
+  /** Resamples `source` into the ring; what does not fit is dropped, and reported with the command. */
   private _write(source: Float32Array): void {
     const n = this._resampler.process(source, this._resampled);
     const written = this._ring.write(this._resampled, n);
     this._written += written;
     this._media += n;
-    if (written < n) this._post({ type: 'overflow', droppedSamples: n - written });
+    this._dropped += n - written;
   }
 
   private _clear(): void {

@@ -33,7 +33,10 @@ export interface AudioEngineOptions {
   maxBufferMs?: number;
   /** False: always hold back exactly `prebufferMs` (a fixed prebuffer) instead of adapting. */
   adaptiveBuffer?: boolean;
-  /** Ring size of the player (default 30 s: servers may send a whole reply faster than realtime). */
+  /**
+   * Ring size of the player (default {@link DEFAULT_PLAYBACK_CAPACITY_SECONDS}: servers may send a whole
+   * reply faster than realtime). Agent audio beyond it is dropped and counted (`overflowSamples`).
+   */
   playbackCapacitySeconds?: number;
   /** Without `endReply()`, a reply is over once the player has been dry for this long (default 1 s). */
   replyGapMs?: number;
@@ -64,7 +67,10 @@ export interface PlaybackStats {
   clearedSamples: number;
   /** Context frame at which the last barge-in took effect on the audio thread (-1 before any). */
   lastClearFrame: number;
-  /** Samples dropped because the ring was full. */
+  /**
+   * Samples of agent audio dropped because the player was full: its ring, or before the player existed,
+   * the queue the engine kept for it (as many samples as the ring holds). At the context's rate.
+   */
   overflowSamples: number;
 }
 
@@ -91,6 +97,9 @@ const MIC_CONSTRAINTS: MediaTrackConstraints = {
   channelCount: { ideal: 1 },
 };
 const GESTURE_EVENTS = ['pointerdown', 'keydown', 'touchend'] as const;
+
+/** The player's ring, by default: the most agent audio queued to play, in seconds. */
+export const DEFAULT_PLAYBACK_CAPACITY_SECONDS = 30;
 
 /**
  * Owns every audio resource of one call: the AudioContext, the microphone stream, the capture and
@@ -121,6 +130,9 @@ export class AudioEngine {
   private _route?: Promise<PlaybackRoute>;
   /** Player commands sent before the player exists (audio that came with `session.created`). */
   private _pending: PlaybackCommand[] = [];
+  /** Agent audio in `_pending`, and what did not fit in it, in samples at the wire's rate. */
+  private _pendingSamples = 0;
+  private _pendingDropped = 0;
   private readonly _frameListeners = new Set<FrameListener>();
   private readonly _microphoneLostListeners = new Set<() => void>();
   private readonly _playbackListeners = new Set<(event: PlaybackEvent) => void>();
@@ -233,7 +245,7 @@ export class AudioEngine {
     if (this._closed) throw new VoiceAgentError('audio-failed', 'The audio engine is closed.');
     const frameMs = this._options.frameMs ?? 20;
     try {
-      const { prebufferMs = 40, maxBufferMs = 400, adaptiveBuffer = true, playbackCapacitySeconds = 30, replyGapMs = 1000 } = this._options;
+      const { prebufferMs = 40, maxBufferMs = 400, adaptiveBuffer = true, playbackCapacitySeconds = DEFAULT_PLAYBACK_CAPACITY_SECONDS, replyGapMs = 1000 } = this._options;
       const playbackOptions: PlaybackOptions = {
         sourceRate: sampleRate,
         prebufferMs,
@@ -274,6 +286,8 @@ export class AudioEngine {
     this._started = true;
     const queued = this._pending;
     this._pending = [];
+    if (this._pendingDropped > 0) this._stats.overflowSamples += Math.round((this._pendingDropped * context.sampleRate) / sampleRate);
+    this._pendingSamples = this._pendingDropped = 0;
     for (const command of queued) this._postPlayback(command);
   }
 
@@ -327,9 +341,22 @@ export class AudioEngine {
     return () => this._frameListeners.delete(listener);
   }
 
-  /** Queues agent audio (mono PCM16 at the session rate) for gapless playback. */
+  /**
+   * Queues agent audio (mono PCM16 at the session rate) for gapless playback. What does not fit in the
+   * player is dropped and counted (`playbackStats.overflowSamples`): before the player exists, the
+   * engine keeps as many samples as the player's ring holds.
+   */
   enqueue(pcm: Int16Array): void {
-    if (pcm.length === 0) return;
+    if (pcm.length === 0 || this._closed) return;
+    if (!this._playback) {
+      const room = Math.ceil((this._options.playbackCapacitySeconds ?? DEFAULT_PLAYBACK_CAPACITY_SECONDS) * this.context.sampleRate) - this._pendingSamples;
+      if (pcm.length > room) {
+        this._pendingDropped += pcm.length - Math.max(0, room);
+        if (room <= 0) return;
+        pcm = pcm.subarray(0, room);
+      }
+      this._pendingSamples += pcm.length;
+    }
     // Copy only when the array is a view on a larger buffer; otherwise transfer the buffer itself.
     const buffer = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm.buffer : pcm.slice().buffer;
     this._postPlayback({ type: 'enqueue', pcm: buffer as ArrayBuffer });
@@ -350,6 +377,7 @@ export class AudioEngine {
   /** Barge-in: drops every queued sample of agent audio; silence from the next render quantum. */
   interrupt(): void {
     this._pending = [];
+    this._pendingSamples = 0;
     this._marks.clear();
     this._postPlayback({ type: 'clear' });
   }
@@ -423,6 +451,7 @@ export class AudioEngine {
     }
     this._unwatchDevices();
     this._pending = [];
+    this._pendingSamples = 0;
     this._watchForResume(false);
     this.context.removeEventListener('statechange', this._handleStateChange);
     if (this._stream) this._release(this._stream);

@@ -65,5 +65,6 @@ export type PlaybackOutput =
   | { type: 'mark'; id: number }
   /** The rendered level (RMS, 0..1) about every 20 ms while sound plays, and 0 when it stops. */
   | { type: 'level'; rms: number }
+  /** Audio the ring had no room for, dropped: one report per command that dropped any. */
   | { type: 'overflow'; droppedSamples: number }
   | ({ type: 'stats'; underruns: number; targetMs: number; meanBufferedMs: number } & WorkletLoad);

@@ -156,6 +156,39 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     await waitUntil(() => target.outputLevel > 0.3, 'early audio is played', { timeout: 3000 });
   });
 
+  it("drops agent audio beyond the player's ring and counts it, one report per enqueue: a reply far ahead of realtime holds at most the ring", async () => {
+    const target = engine({ playbackCapacitySeconds: 0.5 });
+    await target.start(24000);
+    const rate = target.sampleRate;
+    const reports: number[] = [];
+    playbackNode(target).port.addEventListener('message', ({ data }) => data?.type === 'overflow' && reports.push(data.droppedSamples));
+    let playedMs = -1;
+    target.onPlayback((event) => event.type === 'reply' && (playedMs = event.playedMs));
+    for (let i = 0; i < 6; i++) target.enqueue(pcmTone(300, 24000, 12000)); // 3 s at once, into a 0.5 s ring
+    target.endReply();
+    await waitUntil(() => playedMs >= 0, 'what fitted plays out');
+    const droppedS = target.playbackStats.overflowSamples / rate;
+    expect(playedMs, 'no more than the ring (and what played while the audio came in) is heard').to.be.within(480, 560);
+    expect(playedMs / 1000 + droppedS, 'every sample is either heard or counted as dropped').to.be.closeTo(3, 0.01);
+    expect(reports.length, 'reported per command, not per block of samples').to.be.within(5, 7);
+    expect(reports.reduce((a, b) => a + b, 0)).to.equal(target.playbackStats.overflowSamples);
+  });
+
+  it('before the player exists, keeps at most as many samples as its ring holds, counting the rest once started', async () => {
+    const target = engine({ playbackCapacitySeconds: 0.5 });
+    for (let i = 0; i < 10; i++) target.enqueue(pcmTone(300, 24000, 4800)); // 2 s, in 200 ms chunks
+    const pending = (target as unknown as { _pending: { pcm?: ArrayBuffer }[] })._pending;
+    const kept = pending.reduce((n, command) => n + (command.pcm?.byteLength ?? 0) / 2, 0);
+    expect(kept).to.equal(Math.ceil(0.5 * target.sampleRate));
+    let playedMs = -1;
+    target.onPlayback((event) => event.type === 'reply' && (playedMs = event.playedMs));
+    await target.start(24000);
+    target.endReply();
+    await waitUntil(() => playedMs >= 0, 'what was kept plays out');
+    expect(playedMs).to.be.within(480, 560);
+    expect(playedMs / 1000 + target.playbackStats.overflowSamples / target.sampleRate).to.be.closeTo(2, 0.01);
+  });
+
   it('counts an underrun when a reply runs dry and resumes before the reply gap, not at its natural end', async () => {
     // However late WebKit tells of the stall, the rest stays in the reply (the gap that ends one is 10 s here).
     const target = engine({ prebufferMs: 20, replyGapMs: 10_000 });
