@@ -2,8 +2,9 @@ import '../support/guards.js';
 import { expect } from '@open-wc/testing';
 import { VoiceAgentError } from '../../src/errors.js';
 import type { SocketClose } from '../../src/transport/close-codes.js';
-import { SocketTransport, type SocketOpenOptions } from '../../src/transport/socket-transport.js';
+import { FRAME_SLICE_MS, SocketTransport, type SocketOpenOptions } from '../../src/transport/socket-transport.js';
 import { fakeWebSocketClass } from '../support/fake-web-socket.js';
+import { waitUntil } from '../support/harness.js';
 
 const SERVER_URL = 'wss://agent.test/connect?token=wct_1';
 
@@ -111,6 +112,52 @@ describe('SocketTransport', () => {
     detach();
     socket().serverSend('b');
     expect(heard).to.deep.equal(['a']);
+  });
+
+  it('hands a flood on a slice at a time, in order, with the page getting its turns between the slices', async () => {
+    const { transport, socket } = await opened();
+    const heard: unknown[] = [];
+    // Each frame takes the listener 1 ms: 100 of them, all at once, would hold the page for 100 ms.
+    transport.onFrame((frame) => {
+      heard.push(frame);
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    });
+    let heardWhenPageRan = -1;
+    setTimeout(() => (heardWhenPageRan = heard.length)); // a task of the page's, due before the flood is through
+    const frames = Array.from({ length: 100 }, (_, i) => `frame ${i}`);
+    for (const frame of frames) socket().serverSend(frame);
+    expect(heard.length, `handed on at once: what fits in one ${FRAME_SLICE_MS} ms slice`).to.be.within(1, FRAME_SLICE_MS + 1);
+    await waitUntil(() => heard.length === frames.length, 'every frame is handed on');
+    expect(heard).to.deep.equal(frames);
+    expect(heardWhenPageRan, 'the page ran before the flood was through').to.be.within(1, frames.length - 1);
+    // Once through, frames are handed on as they arrive again.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    socket().serverSend('alone');
+    expect(heard.at(-1)).to.equal('alone');
+  });
+
+  it('tells of the close only after the frames that came before it; sending stops at once', async () => {
+    const { transport, socket } = await opened();
+    const heard: unknown[] = [];
+    transport.onFrame((frame) => {
+      heard.push(frame);
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    });
+    const closes: [SocketClose, number][] = [];
+    transport.onClose((close) => closes.push([close, heard.length]));
+    for (let i = 0; i < 50; i++) socket().serverSend(`frame ${i}`);
+    socket().serverClose(1000, 'done');
+    expect(transport.isOpen).to.equal(false);
+    expect(transport.send('too late')).to.equal(false);
+    expect(closes, 'not before the frames waiting are through').to.deep.equal([]);
+    transport.onClose((close) => closes.push([close, heard.length])); // a listener that comes meanwhile waits too
+    await waitUntil(() => closes.length === 2, 'the close is told');
+    expect(closes).to.deep.equal([
+      [{ code: 1000, reason: 'done' }, 50],
+      [{ code: 1000, reason: 'done' }, 50],
+    ]);
   });
 
   it('sends while open, and sends nothing (returning false) once closing', async () => {
