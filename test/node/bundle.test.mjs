@@ -11,8 +11,12 @@ import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const BUDGET = 24 * 1024;
-/** The bundle, the call engine and what the engine imports (the worklet files load into the audio thread). */
-const CALL_BUDGET = 28 * 1024;
+/**
+ * The bundle, the call engine and what the engine imports (the worklet files load into the audio
+ * thread). 30 KB since reconnects, the microphone uplink under backpressure and the caps on what a
+ * hostile server can make the page hold (about 1.5 KB together).
+ */
+const CALL_BUDGET = 30 * 1024;
 const gzip = (file) => gzipSync(readFileSync(`${root}dist/cdn/${file}`), { level: 9 }).length;
 /** The chunks `file` imports statically (not those it loads on demand), transitively. */
 function staticImports(file, seen = new Set()) {
@@ -37,7 +41,7 @@ test('each locale is a module of its own, not in the bundle', () => {
   }
 });
 
-test('the call engine is a chunk of its own, and a voice call downloads at most 28 KB gzip', () => {
+test('the call engine is a chunk of its own, and a voice call downloads at most 30 KB gzip', () => {
   const bundle = readFileSync(`${root}dist/cdn/voice-agent.js`, 'utf8');
   assert.ok(!bundle.includes('input_audio_buffer.append') && !bundle.includes('AudioWorkletNode'), 'no protocol or audio code in the bundle');
   assert.match(bundle, /import\("\.\/voice-agent-engine\.js"\)/);

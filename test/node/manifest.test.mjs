@@ -38,7 +38,7 @@ test('custom-elements.json names the published modules and the define of <voice-
 
 test('every public event is documented with @fires', () => {
   const names = [...read('src/events.ts').matchAll(/eventName = '([a-z-]+)'/g)].map((m) => m[1]);
-  assert.equal(names.length, 11);
+  assert.equal(names.length, 13);
   assert.deepEqual(element.events.map((e) => e.name).sort(), names.sort());
 });
 
@@ -81,6 +81,7 @@ test('the public attributes are the documented API', () => {
       'theme',
       'prebuffer-ms',
       'max-buffer-ms',
+      'reconnect',
       'strings',
     ],
   );
