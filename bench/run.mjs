@@ -20,6 +20,9 @@
  * - mainThread: main-thread task and script time per second (and per minute) of a voice call.
  * - audioThread: worklet time per render quantum, from the worklets' own clocks.
  * - memory: JS heap after garbage collection before and after many sessions, and what stays open.
+ *
+ * `npm run bench -- --soak 10m` (or `30s`, `2m`; a bare number is seconds) runs instead one long
+ * voice call with a barge-in every few seconds and prints how its figures drift (bench/soak.mjs).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,6 +37,7 @@ import { chromiumWithMicrophone, findChrome } from '../test/support/chrome.mjs';
 import { ensureFixtures } from '../test/support/fixtures.mjs';
 import { measureAudioThread, measureBargeIn, measureJitter, measurePlaybackStart } from './audio.mjs';
 import { measureEcho } from './echo.mjs';
+import { measureSoak, parseDuration, soakFixture } from './soak.mjs';
 import { jitterProfile, simulate } from '../test/support/worklet-sim.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -43,14 +47,20 @@ const PLAYBACK_START_RUNS = 12;
 const SESSIONS = 30;
 
 /** `--only jitter,bargeIn` runs just those measurements (for working on one); the default is all. */
-const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, soak: { type: 'string' } } });
 const only = args.only?.split(',');
 const want = (name) => !only || only.includes(name);
-const results = { machine: {}, bundle: bundleSizes() };
+const soakSeconds = args.soak === undefined ? undefined : parseDuration(args.soak);
+if (args.soak !== undefined && !(soakSeconds >= 30)) {
+  console.error(`--soak takes a duration of at least 30 s, such as 90s, 2m or 10m (got "${args.soak}").`);
+  process.exit(2);
+}
+const results = soakSeconds ? { machine: {} } : { machine: {}, bundle: bundleSizes() };
 
 const chrome = findChrome();
 if (!chrome) throw new Error('No Chromium found: set CHROME_PATH (npm test installs one on Debian).');
 const { speechLoop } = await ensureFixtures(root);
+const soak = soakSeconds ? await soakFixture(root) : undefined;
 const engineModule = await bundleEngine();
 const agent = await LocalAgent.start();
 const server = await serve();
@@ -58,7 +68,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await puppeteer.launch({
   executablePath: chrome,
   headless: true,
-  args: chromiumWithMicrophone(speechLoop),
+  args: chromiumWithMicrophone(soak ? soak.wav : speechLoop),
 });
 
 try {
@@ -73,6 +83,22 @@ try {
     contextSampleRate: await page.evaluate(() => new AudioContext().sampleRate),
     cpus: (await import('node:os')).cpus().length,
   };
+  if (soak) {
+    results.soak = await measureSoak({ browser, origin, agent, seconds: soakSeconds, fixture: soak, log: (line) => console.error(line) });
+  } else {
+    await measureAll(page, cdp);
+  }
+} finally {
+  await browser.close();
+  await agent.close();
+  server.close();
+}
+
+console.log(JSON.stringify(results, null, 2));
+if (soak) console.log(soakTable(results.soak));
+else if (!only) console.log(table(results));
+
+async function measureAll(page, cdp) {
   if (want('firstRender')) results.firstRender = await measureFirstRender(5);
   if (want('connect')) results.connect = await page.evaluate(measureConnect, 5);
   if (want('capture')) results.capture = await page.evaluate(measureCapture, CAPTURE_SECONDS);
@@ -92,14 +118,7 @@ try {
   if (want('memory')) results.memory = await measureMemory(page, cdp);
   // A browser of its own, on a PulseAudio loop (the speaker's monitor is the microphone).
   if (want('echo')) results.echo = await measureEcho({ chrome, root, origin });
-} finally {
-  await browser.close();
-  await agent.close();
-  server.close();
 }
-
-console.log(JSON.stringify(results, null, 2));
-if (!only) console.log(table(results));
 
 // ───────────────────────────────── Node side ─────────────────────────────────
 
@@ -184,6 +203,9 @@ async function serve() {
     if (pathname === '/bench/engine.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(engineModule);
     if (pathname === '/bench/output-tap.js') {
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}test/support/output-tap.js`));
+    }
+    if (pathname === '/bench/soak-tap.js') {
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}bench/soak-tap.js`));
     }
     if (pathname === '/bench/page-tools.js') {
       return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(`${root}bench/page-tools.js`));
@@ -300,6 +322,23 @@ function table(r) {
     ['main thread', `${r.mainThread.mainThreadMsPerMin} ms/min (${r.mainThread.taskMsPerSecond} ms/s)`],
     ['audio thread', `${r.audioThread.loadPercentOfQuantum} % of a quantum`],
     ['memory', `${r.memory.growthPerSessionKB} KB/session, ${r.memory.openAudioContexts} contexts, ${r.memory.openSockets} sockets open`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The soak's headline figures: first window → last window. */
+function soakTable(s) {
+  const pair = (f) => `${f.first.median}/${f.first.p95} → ${f.last.median}/${f.last.p95} ms (median/p95, first → last ${s.windowSeconds} s)`;
+  const rows = [
+    ['soak', `${s.seconds} s, ${s.counts.turns} turns, ${s.counts.bargeIns} barge-ins (${s.counts.interruptions} interruptions), ${s.counts.underruns} underruns`],
+    ['reply latency', pair(s.replyLatencyMs)],
+    ['barge-in', pair(s.bargeInMs)],
+    ['clear', pair(s.clearMs)],
+    ['event loop lag', `p95 ${s.eventLoopLagMs.first.p95} → ${s.eventLoopLagMs.last.p95} ms, max ${s.eventLoopLagMs.all.max} ms`],
+    ['main thread', `${s.mainThreadMsPerSecond.first} → ${s.mainThreadMsPerSecond.last} ms/s`],
+    ['JS heap', `${s.heapKB.start} → ${s.heapKB.end} KB (${s.growth.heapKBPerMinute} KB/min), ${s.heapKB.afterStop} KB after stop`],
+    ['after stop', `${s.afterStop.openAudioContexts} contexts, ${s.afterStop.openSockets} sockets, ${s.afterStop.liveTracks} tracks open`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
