@@ -2,7 +2,9 @@
 /**
  * `npm run test:browser`: the browser suite, built first. All three engines by default;
  * `-- --engine firefox` (or chromium, webkit; repeatable) for one, `-- --files a.test.ts,b.test.ts`
- * for some files. Ends with a plain `N passed, N failed` line.
+ * for some files. Chromium and Firefox run at the same time, WebKit after them (`VA_SERIAL=1`: one
+ * engine after the other; test/support/browser-runner.mjs). Prints the slowest files of each engine
+ * (`VA_SLOWEST=N` of them, 0 for none) and ends with a plain `N passed, N failed` line.
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
