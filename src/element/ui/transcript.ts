@@ -1,4 +1,5 @@
 import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
 import type { TranscriptEntry } from '../../session/session-types.js';
 import { downIcon } from './icons.js';
 
@@ -7,13 +8,16 @@ const PINNED_SLACK = 24;
 
 /**
  * Keeps the transcript scrolled to the latest turn while the reader is there; once they scroll up
- * to read, it stays put and offers a "jump to latest" control instead.
+ * to read, it stays put and offers a "jump to latest" control instead. It looks once a frame, before
+ * the frame is drawn, however many updates came in it: reading the list's height after each one
+ * would lay the whole transcript out again each time.
  */
 export class TranscriptScroller implements ReactiveController {
   /** New text arrived while the reader was scrolled up. */
   unseen = false;
   private _pinned = true;
   private _lastHeight = 0;
+  private _frame = 0;
 
   constructor(
     private readonly _host: ReactiveControllerHost & { readonly renderRoot: HTMLElement | DocumentFragment },
@@ -22,6 +26,16 @@ export class TranscriptScroller implements ReactiveController {
   }
 
   hostUpdated(): void {
+    this._frame ||= requestAnimationFrame(this._follow);
+  }
+
+  hostDisconnected(): void {
+    cancelAnimationFrame(this._frame);
+    this._frame = 0;
+  }
+
+  private readonly _follow = (): void => {
+    this._frame = 0;
     const list = this._list;
     if (!list) return;
     const grew = list.scrollHeight !== this._lastHeight;
@@ -31,7 +45,7 @@ export class TranscriptScroller implements ReactiveController {
       this.unseen = true;
       this._host.requestUpdate();
     }
-  }
+  };
 
   /** The reader scrolled: follow the latest again once they are back at the bottom. */
   readonly onScroll = (): void => {
@@ -68,11 +82,16 @@ export interface TranscriptLabels {
   reconnected: string;
 }
 
-/** One bubble per turn per role; the turn in progress looks in progress. Text is text, never markup. */
+/**
+ * One bubble per turn per role; the turn in progress looks in progress. Text is text, never markup.
+ * Each bubble is keyed by its entry (a frozen value, replaced when it changes): once the transcript is
+ * full and drops its oldest entry with each new one, the other bubbles stay as they are rather than
+ * each taking the next one's text (and being laid out anew).
+ */
 export function renderTranscript(entries: readonly TranscriptEntry[], labels: TranscriptLabels, scroller: TranscriptScroller) {
   return html`<div class="transcript-frame">
     <ol part="transcript" class="transcript" aria-label=${labels.label} tabindex="0" @scroll=${scroller.onScroll}>
-      ${entries.map((entry) => renderEntry(entry, labels))}
+      ${repeat(entries, (entry) => entry, (entry) => renderEntry(entry, labels))}
     </ol>
     ${scroller.unseen
       ? html`<button part="jump-button" class="jump" type="button" @click=${scroller.jumpToLatest}>${downIcon}<span>${labels.jumpToLatest}</span></button>`
