@@ -238,7 +238,8 @@ function failingTokenEndpoint(ctx, kind) {
   const probe = ctx.query.probe ?? '';
   // The Atoms shape, with the session's rate known from the token answer already.
   if (kind.startsWith('fault/')) {
-    return json({ data: { access_token: 'wct_fault', expires_in: 30, sample_rate: 24000, url: state.fault.url(kind.slice('fault/'.length), probe) } });
+    const url = state.fault.url(kind.slice('fault/'.length), probe, { seed: ctx.query.seed });
+    return json({ data: { access_token: 'wct_fault', expires_in: 30, sample_rate: 24000, url } });
   }
   const status = /^http-(\d{3})$/.exec(kind)?.[1];
   if (status && status !== '500') {

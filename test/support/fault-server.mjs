@@ -4,10 +4,22 @@
  */
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
+import { FrameFuzzer, HTML_PAYLOADS, frameEffect } from './fuzz-frames.mjs';
 
 const created = { type: 'session.created', session_id: 'sess_fault', call_id: 'CALL-fault', sample_rate: 24000, channels: 1 };
 
-/** @type {Record<string, (ws: import('ws').WebSocket, record: ConnectionRecord) => void>} */
+/** Ordinary fuzz frames (specials and the flood come on top), and how many go out between two yields to the event loop. */
+const FUZZ_FRAMES = 10_000;
+const FUZZ_BATCH = 50;
+const FUZZ_FLOOD = 1000;
+/** Agent audio sent at once, with nothing between: more than the player's 30 s ring holds. */
+const FUZZ_BURST_SECONDS = 45;
+/** The frame that tells the client the fuzz is over. */
+export const FUZZ_LAST_WORDS = 'still alive after the fuzz';
+
+/**
+ * @type {Record<string, (ws: import('ws').WebSocket, record: ConnectionRecord, params: URLSearchParams) => void>}
+ */
 const SCENARIOS = {
   /**
    * Announces the session only after 500 ms, counting the microphone frames that arrive before it:
@@ -102,6 +114,122 @@ const SCENARIOS = {
       ws.send(JSON.stringify({ type: 'transcript', role: 'assistant', text: 'Done.' }));
     });
   },
+  /**
+   * Hostile input from a seeded generator (test/support/fuzz-frames.mjs; `seed` query parameter, 1 by
+   * default), once the call is live (the first microphone frame, or 3 s): a frame over the size limit
+   * first, then 10,000 frames of every kind in batches of 50, with among them 2 to 8 MB strings, binary
+   * frames over 1 MiB, nesting 10,000 deep and transcripts over the entry limit, a flood of 1,000
+   * frames in one tick, and a burst of 45 s of agent audio in one tick; never a frame that ends the
+   * call. Last, one user transcript, FUZZ_LAST_WORDS. What went out is in `record.fuzz`.
+   */
+  fuzz(ws, record, params) {
+    const seed = Number(params.get('seed') ?? 1);
+    const fuzzer = new FrameFuzzer(seed);
+    const fuzz = (record.fuzz = {
+      seed,
+      started: false,
+      done: false,
+      /** Frames that would have ended the call, held back (a generator that makes none: 0). */
+      skippedEnding: 0,
+      /** `error` frames sent that the client reports as non-fatal `server-error`s, and as `tools-rejected`. */
+      serverErrors: 0,
+      toolsRejected: 0,
+      floodFrames: 0,
+      burstSamples: 0,
+      batches: 0,
+      ms: 0,
+      kinds: fuzzer.kinds,
+      ...fuzzer.stats,
+    });
+    const send = (data) => {
+      const effect = frameEffect(data);
+      if (effect === 'ends-call') {
+        fuzz.skippedEnding++;
+        return;
+      }
+      if (effect === 'server-error') fuzz.serverErrors++;
+      if (effect === 'tools-rejected') fuzz.toolsRejected++;
+      ws.send(data, { binary: typeof data !== 'string' });
+    };
+    // Specials at seeded places among the ordinary frames.
+    const at = new Map();
+    const place = (make) => {
+      let index;
+      do index = fuzzer.int(1, FUZZ_FRAMES - 1);
+      while (at.has(index));
+      at.set(index, make);
+    };
+    for (let i = 0; i < 3; i++) place(() => [fuzzer.huge()]);
+    for (let i = 0; i < 2; i++) place(() => [fuzzer.hugeBinary()]);
+    for (let i = 0; i < 6; i++) place(() => [fuzzer.deep()]);
+    for (let i = 0; i < 4; i++) place(() => [fuzzer.longTranscript()]);
+    place(() => {
+      fuzz.floodFrames = FUZZ_FLOOD;
+      return Array.from({ length: FUZZ_FLOOD }, () => fuzzer.next());
+    });
+    place(() => {
+      // A clear, then far more audio than the player holds, in 300 ms frames with nothing between.
+      const frames = [JSON.stringify({ type: 'interruption' }), JSON.stringify({ type: 'agent_start_talking' })];
+      for (let sent = 0; sent < FUZZ_BURST_SECONDS * 1000; sent += 300) frames.push(fuzzer.audio(300));
+      fuzz.burstSamples = FUZZ_BURST_SECONDS * 24000;
+      return frames;
+    });
+    const drained = () =>
+      new Promise((resolve) => {
+        const check = () => (ws.bufferedAmount < 1024 * 1024 || ws.readyState !== ws.OPEN ? resolve() : setTimeout(check, 2));
+        check();
+      });
+    // Everything is made before the first frame goes out: making it would take the CPU the page needs.
+    const batches = [[fuzzer.huge()]]; // first, so its protocol-error is the one reported
+    for (let i = 1; i < FUZZ_FRAMES; i++) {
+      if (i % FUZZ_BATCH === 1) batches.push([]);
+      batches.at(-1).push(...(at.get(i)?.() ?? [fuzzer.next()]));
+    }
+    batches.push([JSON.stringify({ type: 'transcript', role: 'user', text: FUZZ_LAST_WORDS })]);
+    Object.assign(fuzz, fuzzer.stats);
+    let began = false;
+    const begin = () => {
+      if (began) return;
+      began = true;
+      clearTimeout(fallback);
+      void run().catch(() => {}); // a client that leaves mid-fuzz ends it
+    };
+    const fallback = setTimeout(begin, 3000);
+    ws.once('message', begin);
+    ws.on('close', () => clearTimeout(fallback));
+    ws.send(JSON.stringify(created));
+    const run = async () => {
+      fuzz.started = true;
+      const start = performance.now();
+      for (const batch of batches) {
+        if (ws.readyState !== ws.OPEN) return;
+        for (const frame of batch) send(frame);
+        fuzz.batches++;
+        await drained();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      Object.assign(fuzz, { done: true, ms: Math.round(performance.now() - start) });
+    };
+  },
+  /**
+   * Text a page must show as text: HTML and script (`record.payloads`) in transcripts, in error
+   * messages and in tool calls (name and arguments), once the client writes; then a user transcript, `done`.
+   */
+  'html-payloads'(ws, record) {
+    record.payloads = HTML_PAYLOADS;
+    ws.send(JSON.stringify(created));
+    ws.on('message', (data) => {
+      if (!String(data).includes('"input_text.send"')) return;
+      HTML_PAYLOADS.forEach((text, i) => {
+        ws.send(JSON.stringify({ type: 'transcript', role: i % 2 ? 'user' : 'assistant', text }));
+        ws.send(JSON.stringify({ type: 'error', code: 'invalid_event', message: text }));
+      });
+      ws.send(JSON.stringify({ type: 'transcript.delta', role: 'assistant', text: HTML_PAYLOADS[1] }));
+      ws.send(JSON.stringify({ type: 'function_call', call_id: 'call_html', name: 'lookup', arguments: { query: HTML_PAYLOADS[0] } }));
+      ws.send(JSON.stringify({ type: 'function_call', call_id: 'call_unknown', name: HTML_PAYLOADS[2], arguments: {} }));
+      ws.send(JSON.stringify({ type: 'transcript', role: 'user', text: 'done' }));
+    });
+  },
   /** The agent hangs up on its own. */
   ended(ws) {
     ws.send(JSON.stringify(created));
@@ -131,12 +259,17 @@ export async function startFaultServer() {
     const record = { scenario, probe: url.searchParams.get('probe') ?? '', sessionCreated: false, framesBeforeSession: 0, framesAfterSession: 0 };
     connections.push(record);
     ws.on('error', () => {});
-    (SCENARIOS[scenario] ?? ((socket) => socket.close(1008, 'unknown scenario')))(ws, record);
+    (SCENARIOS[scenario] ?? ((socket) => socket.close(1008, 'unknown scenario')))(ws, record, url.searchParams);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
-    url: (scenario, probe = '') => `ws://127.0.0.1:${port}/${scenario}${probe ? `?probe=${encodeURIComponent(probe)}` : ''}`,
+    /** The scenario's socket URL; `params` (such as `seed`) go along as query parameters. */
+    url: (scenario, probe = '', params = {}) => {
+      const url = new URL(`ws://127.0.0.1:${port}/${scenario}`);
+      for (const [name, value] of Object.entries({ probe, ...params })) if (value) url.searchParams.set(name, value);
+      return url.href;
+    },
     connections,
     async close() {
       for (const client of wss.clients) client.terminate();

@@ -1,0 +1,267 @@
+/**
+ * Hostile input from the agent server, through the real socket into a live voice call: over 11,000
+ * generated frames (test/support/fuzz-frames.mjs, the fault server's `fuzz` scenario) must leave no
+ * uncaught exception, no unhandled rejection, the call connected and the page responsive, with the
+ * transcript, the waiting captions and the playback queue within their caps and oversize frames
+ * refused with rate-limited protocol errors. And text with HTML or script in it is shown as text.
+ */
+import { expect, fixture, html } from '@open-wc/testing';
+import { DEFAULT_PLAYBACK_CAPACITY_SECONDS } from '../../src/audio/audio-engine.js';
+import { MAX_FRAME_SIZE } from '../../src/protocol/agent-events.js';
+import type { SessionStatus } from '../../src/session/session-types.js';
+import { MAX_ENTRY_TEXT_LENGTH, MAX_TRANSCRIPT_ENTRIES } from '../../src/session/transcript-log.js';
+import {
+  ENGINE,
+  expectAllReleased,
+  frames,
+  installSpies,
+  loadBundle,
+  nextEvent,
+  part,
+  parts,
+  recordEvents,
+  serverCommand,
+  type VoiceAgentElement,
+  waitUntil,
+} from '../support/harness.js';
+
+const spies = installSpies();
+await loadBundle();
+
+const STATUSES: readonly SessionStatus[] = ['disconnected', 'connecting', 'connected', 'disconnecting'];
+/** The seed of the generated frames: the same seed, the same frames. */
+const SEED = 1;
+const LAST_WORDS = 'still alive after the fuzz';
+/**
+ * A page whose main thread is held this long has stopped responding: the issue's budget. The test
+ * allows twice as much, as this shared two-core machine alone can stall a page 150 to 300 ms under
+ * load (the widget's own work is handed on in 10 ms slices); a page that handles a flood in one go
+ * stalls 0.5 to 2.5 s here.
+ */
+const RESPONSIVE_MS = 200;
+const RESPONSIVE_BOUND_MS = 2 * RESPONSIVE_MS;
+
+interface FuzzRecord {
+  seed: number;
+  done: boolean;
+  frames: number;
+  bytes: number;
+  oversize: number;
+  floodFrames: number;
+  burstSamples: number;
+  finalTranscripts: number;
+  serverErrors: number;
+  toolsRejected: number;
+  htmlPayloads: number;
+  deepNesting: number;
+  skippedEnding: number;
+  ms: number;
+  kinds: Record<string, number>;
+}
+
+let probes = 0;
+function fault(scenario: string, query = '') {
+  const probe = `${scenario}-${++probes}-${Math.random().toString(36).slice(2)}`;
+  return {
+    endpoint: `/api/token/fault/${scenario}?probe=${probe}${query}`,
+    record: async () => (await serverCommand<{ fuzz?: FuzzRecord }[]>('fault-connections', { probe }))[0],
+  };
+}
+
+/** Everything thrown and never caught, and every rejection never handled, from now on. */
+function watchUncaught(): string[] {
+  const seen: string[] = [];
+  window.addEventListener('error', (event) => seen.push(`error: ${event.message}`));
+  window.addEventListener('unhandledrejection', (event) => seen.push(`unhandled rejection: ${String(event.reason)}`));
+  return seen;
+}
+
+/** The longest the main thread went without running a 10 ms timer, until `stop()`. */
+function heartbeat(): { stop(): number } {
+  let last = performance.now();
+  let worst = 0;
+  let timer = 0;
+  const beat = () => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+    timer = window.setTimeout(beat, 10);
+  };
+  timer = window.setTimeout(beat, 10);
+  return {
+    stop() {
+      clearTimeout(timer);
+      return Math.max(worst, performance.now() - last);
+    },
+  };
+}
+
+/** Tasks the browser reports as long (Chromium alone has the `longtask` entry type). */
+function longTasks(): { stop(): number[] } | undefined {
+  if (!PerformanceObserver.supportedEntryTypes.includes('longtask')) return undefined;
+  const durations: number[] = [];
+  const observer = new PerformanceObserver((list) => durations.push(...list.getEntries().map((entry) => entry.duration)));
+  observer.observe({ type: 'longtask' });
+  return {
+    stop() {
+      durations.push(...observer.takeRecords().map((entry) => entry.duration));
+      observer.disconnect();
+      return durations;
+    },
+  };
+}
+
+afterEach(async () => {
+  for (const el of document.querySelectorAll<VoiceAgentElement>('voice-agent')) await el.stop();
+  await expectAllReleased(spies);
+});
+
+describe('hostile frames from the agent server', () => {
+  it(`a live call survives over 11,000 generated frames (seed ${SEED}) within its caps, responsive, and ends cleanly`, async () => {
+    const uncaught = watchUncaught();
+    const scenario = fault('fuzz', `&seed=${SEED}`);
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" agent-id="a1" mode="webcall" token-endpoint=${scenario.endpoint}></voice-agent>`);
+    const events = recordEvents(el);
+    const lastWords = nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.text === LAST_WORDS);
+    await el.start();
+    expect(el.status).to.equal('connected');
+
+    // The call is live: the player exists, and the fuzz starts with the first microphone frame.
+    const player = spies.workletNodes.filter((n) => n.name === 'voice-agent-playback').at(-1)!.node;
+    const context = spies.contexts.at(-1)!;
+    let droppedSamples = 0;
+    const processorErrors: string[] = [];
+    player.port.addEventListener('message', ({ data }) => data?.type === 'overflow' && (droppedSamples += data.droppedSamples));
+    player.addEventListener('processorerror', (event) => processorErrors.push(String((event as ErrorEvent).message)));
+    const beat = heartbeat();
+    const long = longTasks();
+    const started = performance.now();
+    await lastWords;
+    const seconds = (performance.now() - started) / 1000;
+    const worstGap = beat.stop();
+    const longDurations = long?.stop();
+
+    const fuzz = (await scenario.record()).fuzz!;
+    expect(fuzz.done, 'the server sent every frame').to.equal(true);
+    console.log(
+      `fuzz seed ${fuzz.seed} (${ENGINE}): ${fuzz.frames} frames, ${(fuzz.bytes / 1e6).toFixed(1)} MB, sent in ${fuzz.ms} ms, ` +
+        `through the page in ${seconds.toFixed(1)} s; longest timer gap ${worstGap.toFixed(0)} ms; long tasks ${JSON.stringify(longDurations?.map(Math.round) ?? 'n/a')}`,
+    );
+    // What went out: every kind, enough of each.
+    expect(fuzz.frames).to.be.at.least(11_000);
+    expect(fuzz.skippedEnding, 'the generator made no frame that ends a call').to.equal(0);
+    expect(fuzz.floodFrames).to.equal(1000);
+    expect(fuzz.oversize, 'strings of megabytes and binary frames over 1 MiB').to.be.at.least(6);
+    expect(fuzz.deepNesting).to.equal(6);
+    for (const kind of ['audio', 'transcript', 'wrong-types', 'random-json', 'unknown-type', 'bad-base64', 'out-of-order', 'binary', 'not-json', 'error', 'nan-infinity', 'talking']) {
+      expect(fuzz.kinds[kind] ?? 0, kind).to.be.at.least(100);
+    }
+
+    // No exception, in the page or on the audio thread; the call never left `connected`.
+    expect(uncaught).to.deep.equal([]);
+    expect(processorErrors).to.deep.equal([]);
+    const statuses = events.filter((e) => e.type === 'va-status-change').map((e) => e.detail.status as SessionStatus);
+    expect(statuses.every((status) => STATUSES.includes(status))).to.equal(true);
+    expect(statuses).to.deep.equal(['connecting', 'connected']);
+    expect(el.status).to.equal('connected');
+    expect(events.filter((e) => e.type === 'va-disconnect')).to.deep.equal([]);
+
+    // Responsive all along: no timer held back, and (where the browser reports them) no long task.
+    expect(worstGap, 'the longest the page went without running a timer (ms)').to.be.below(RESPONSIVE_BOUND_MS);
+    expect(longDurations !== undefined, 'the longtask entry type exists in Chromium only').to.equal(ENGINE === 'chromium');
+    if (longDurations) expect(Math.max(0, ...longDurations), 'the longest task (ms)').to.be.below(RESPONSIVE_BOUND_MS);
+
+    // Errors: every one non-fatal; the server's own error frames each reported; unreadable frames
+    // (the oversize one first) reported at most once a second.
+    const errors = events.filter((e) => e.type === 'va-error').map((e) => e.detail as { code: string; message: string; fatal: boolean });
+    expect(errors.filter((e) => e.fatal)).to.deep.equal([]);
+    expect([...new Set(errors.map((e) => e.code))].sort()).to.deep.equal(['protocol-error', 'server-error', 'tools-rejected']);
+    expect(errors.filter((e) => e.code === 'server-error')).to.have.length(fuzz.serverErrors);
+    expect(errors.filter((e) => e.code === 'tools-rejected')).to.have.length(fuzz.toolsRejected);
+    const protocolErrors = errors.filter((e) => e.code === 'protocol-error');
+    expect(protocolErrors[0].message).to.match(new RegExp(`^Skipped a frame from the agent: frame of \\d+ characters is over the ${MAX_FRAME_SIZE} limit$`));
+    expect(protocolErrors.length, 'one protocol-error a second at most').to.be.at.most(Math.ceil(seconds) + 1);
+
+    // The transcript: full, at its cap; no entry (and no update on the way) over the text limit.
+    expect(fuzz.finalTranscripts).to.be.above(MAX_TRANSCRIPT_ENTRIES);
+    expect(el.transcript).to.have.length(MAX_TRANSCRIPT_ENTRIES);
+    expect(el.transcript.at(-1)).to.deep.equal({ role: 'user', text: LAST_WORDS, final: true });
+    const updates = events.filter((e) => e.type === 'va-transcript').map((e) => (e.detail as { text: string }).text.length);
+    expect(Math.max(...updates), 'the longest transcript text shown').to.equal(MAX_ENTRY_TEXT_LENGTH);
+    expect(el.transcript.every((entry) => entry.text.length <= MAX_ENTRY_TEXT_LENGTH)).to.equal(true);
+    await el.updateComplete;
+    const messages = parts(el, 'message');
+    expect(messages).to.have.length(MAX_TRANSCRIPT_ENTRIES);
+    // Text only: the list holds its items and their spans, whatever HTML the agent sent.
+    expect(fuzz.htmlPayloads).to.be.above(100);
+    const tags = new Set([...part(el, 'transcript')!.querySelectorAll('*')].map((node) => node.localName));
+    expect([...tags].sort()).to.deep.equal(['li', 'span']);
+    expect((window as { __vaInjected?: unknown }).__vaInjected).to.equal(undefined);
+
+    // The playback queue: the burst (a clear, then 45 s of audio at once) overfilled the player's 30 s
+    // ring; what did not fit was dropped and counted, not kept.
+    const burstSeconds = fuzz.burstSamples / 24000;
+    expect(burstSeconds).to.be.above(DEFAULT_PLAYBACK_CAPACITY_SECONDS + 10);
+    // At most a few seconds can play while the burst comes in, on the slowest engine.
+    const bound = burstSeconds - DEFAULT_PLAYBACK_CAPACITY_SECONDS - 3;
+    await waitUntil(() => droppedSamples / context.sampleRate >= bound, `at least ${bound} s of the burst dropped (dropped ${droppedSamples / context.sampleRate} s)`);
+
+    // And the call still works: typed text goes out and shows, and the call ends cleanly.
+    expect(el.sendText('hello after all that')).to.equal(true);
+    expect(el.transcript.at(-1)).to.deep.equal({ role: 'user', text: 'hello after all that', final: true });
+    const stopped = nextEvent<CustomEvent>(el, 'va-disconnect');
+    await el.stop();
+    expect((await stopped).detail).to.deep.equal({ reason: 'client_requested' });
+    expect(el.status).to.equal('disconnected');
+    expect(uncaught).to.deep.equal([]);
+    await expectAllReleased(spies);
+  });
+
+  it('shows transcript text with HTML and script in it as text, and keeps such error and tool text out of the page', async () => {
+    const uncaught = watchUncaught();
+    const scenario = fault('html-payloads');
+    const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" mode="chat" agent-id="a1" token-endpoint=${scenario.endpoint}></voice-agent>`);
+    el.tools = { lookup: { description: 'Looks things up', handler: ({ query }: Record<string, unknown>) => `<b>found</b> ${String(query)}` } };
+    const events = recordEvents(el);
+    const done = nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.text === 'done');
+    await el.start();
+    el.sendText('go');
+    await done;
+    const { payloads } = (await scenario.record()) as unknown as { payloads: string[] };
+    expect(payloads).to.have.length.above(5);
+    await waitUntil(() => events.filter((e) => e.type === 'va-tool-result').length === 2, 'both tool calls are answered');
+    await el.updateComplete;
+    await frames(2);
+
+    // Each payload is in the transcript, and on screen, as the very characters sent.
+    const texts = el.transcript.map((entry) => entry.text);
+    expect(texts).to.deep.equal(['go', ...payloads, payloads[1], 'done']);
+    expect(el.transcript.at(-2)).to.deep.equal({ role: 'assistant', text: payloads[1], final: false });
+    const shown = parts(el, 'message').map((message) => message.querySelector('.text')!.textContent);
+    expect(shown).to.deep.equal(texts);
+    const tags = new Set([...part(el, 'transcript')!.querySelectorAll('*')].map((node) => node.localName));
+    expect([...tags].sort()).to.deep.equal(['li', 'span']);
+    expect(el.shadowRoot!.querySelectorAll('img, script, iframe, a, [onerror], [onload], [srcdoc]')).to.have.length(0);
+    expect(document.querySelectorAll('body img, body iframe, body a, body [onerror], body [onload]')).to.have.length(0);
+
+    // The error frames' messages reach `va-error` as plain text, and the view shows no error part
+    // (they are not fatal): the server's words never become markup.
+    const errors = events.filter((e) => e.type === 'va-error').map((e) => e.detail as { code: string; message: string; fatal: boolean });
+    expect(errors.map((e) => [e.code, e.fatal])).to.deep.equal(payloads.map(() => ['server-error', false]));
+    expect(errors.map((e) => e.message)).to.deep.equal(payloads.map((text) => `The agent server reported invalid_event: ${text}`));
+    expect(part(el, 'error')).to.equal(null);
+
+    // Tool calls: the arguments and names arrive as data, the handler's markup goes back as text.
+    const calls = events.filter((e) => e.type === 'va-tool-call').map((e) => e.detail);
+    expect(calls).to.deep.equal([{ callId: 'call_html', name: 'lookup', arguments: { query: payloads[0] } }]);
+    const results = events.filter((e) => e.type === 'va-tool-result').map((e) => e.detail as { callId: string; name: string; output: string; error?: string });
+    expect(results.find((r) => r.callId === 'call_html')).to.include({ callId: 'call_html', name: 'lookup', output: `<b>found</b> ${payloads[0]}` });
+    expect(results.find((r) => r.callId === 'call_unknown')).to.include({ name: payloads[2], error: 'unknown-tool' });
+
+    // Nothing ran: an injected image would have failed to load and run its handler by now.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((window as { __vaInjected?: unknown }).__vaInjected).to.equal(undefined);
+    expect(uncaught).to.deep.equal([]);
+    expect(el.status).to.equal('connected');
+  });
+});
