@@ -32,8 +32,12 @@ async function embed(url: string, allow = 'microphone; autoplay'): Promise<HTMLI
   if (allow) frame.allow = allow;
   frame.style.cssText = 'width: 500px; height: 700px';
   frame.src = url;
+  // The frame's own load: its scripts have run, so it passes messages on. A nested frame can be
+  // ready before the page around it has loaded the script that forwards them (seen in WebKit).
+  const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
   document.body.append(frame);
   frames.push(frame);
+  await loaded;
   await waitUntil(() => reports.some((r) => r.type === 'ready'), `${url} defines <voice-agent>`);
   return frame;
 }
