@@ -168,7 +168,10 @@ describe('AudioEngine (real AudioContext and worklets)', () => {
     target.endReply();
     await waitUntil(() => playedMs >= 0, 'what fitted plays out');
     const droppedS = target.playbackStats.overflowSamples / rate;
-    expect(playedMs, 'no more than the ring (and what played while the audio came in) is heard').to.be.within(480, 560);
+    // The ring's 0.5 s, and what played while the commands came in: more when the audio thread is
+    // slow to take them (a busy machine), never the 3 s an unbounded queue would play.
+    expect(playedMs, 'the ring is heard, and not much more').to.be.within(480, 1500);
+    expect(droppedS, 'most of the reply is dropped, not queued').to.be.above(1.5);
     expect(playedMs / 1000 + droppedS, 'every sample is either heard or counted as dropped').to.be.closeTo(3, 0.01);
     expect(reports.length, 'reported per command, not per block of samples').to.be.within(5, 7);
     expect(reports.reduce((a, b) => a + b, 0)).to.equal(target.playbackStats.overflowSamples);
