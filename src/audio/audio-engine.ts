@@ -97,6 +97,8 @@ const MIC_CONSTRAINTS: MediaTrackConstraints = {
   channelCount: { ideal: 1 },
 };
 const GESTURE_EVENTS = ['pointerdown', 'keydown', 'touchend'] as const;
+/** How long after a sink change settles a `suspended` context is still taken for that change's own pause. */
+const SINK_CHANGE_GRACE_MS = 250;
 
 /** The player's ring, by default: the most agent audio queued to play, in seconds. */
 export const DEFAULT_PLAYBACK_CAPACITY_SECONDS = 30;
@@ -155,6 +157,11 @@ export class AudioEngine {
   private readonly _unwatchDevices: () => void;
   private _started = false;
   private _suspended = false;
+  /**
+   * Sink changes under way (and a short grace after each). A running context's `setSinkId` passes through
+   * `suspended` and back by itself (Web Audio, setSinkId steps); that is no interruption to show or resume.
+   */
+  private _sinkChanges = 0;
   private _closed = false;
   private readonly _stats: PlaybackStats = { playing: false, underruns: 0, targetMs: 0, clearedSamples: 0, lastClearFrame: -1, overflowSamples: 0 };
 
@@ -223,9 +230,18 @@ export class AudioEngine {
   /** Points the context, and the playback route once there is one (its `<audio>` element), at the chosen speaker. */
   private async _sink(): Promise<void> {
     const id = this._outputId;
-    await setSink([this.context, await this._route], id).catch(() => {
-      if (id && id === this._outputId && !this._closed) this._outputGone();
-    });
+    this._sinkChanges++;
+    try {
+      await setSink([this.context, await this._route], id).catch(() => {
+        if (id && id === this._outputId && !this._closed) this._outputGone();
+      });
+    } finally {
+      // The context's own `running` again is queued as a task of its own, which may come after the promise.
+      setTimeout(() => {
+        this._sinkChanges--;
+        this._handleStateChange();
+      }, SINK_CHANGE_GRACE_MS);
+    }
   }
 
   /** Told (with a non-fatal `device-lost`) when the chosen microphone or speaker is replaced by the default. */
@@ -646,7 +662,7 @@ export class AudioEngine {
 
   private readonly _handleStateChange = (): void => {
     const running = this.context.state === 'running';
-    if (this._closed) return;
+    if (this._closed || (this._sinkChanges > 0 && this.context.state === 'suspended')) return;
     this._watchForResume(!running);
     // Only a live call's context counts as suspended: before start(), start()'s own wait applies.
     const suspended = this._started && !running;

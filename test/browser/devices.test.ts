@@ -244,11 +244,22 @@ describe('choosing the microphone and the speaker', () => {
     const contexts = spies.contexts.length;
     const outputs = await devices('audiooutput');
     if (ENGINE === 'chromium') {
+      // A running context's setSinkId passes through `suspended` by itself; the widget must not take that for
+      // the browser suspending the call, with its paused state and resume button.
+      const states: AudioContextState[] = [];
+      context.addEventListener('statechange', () => states.push(context.state));
+      const resumeShown: boolean[] = [];
+      const observer = new MutationObserver(() => resumeShown.push(part(el, 'resume-button') !== null || el.matches(':state(paused)')));
+      observer.observe(el.shadowRoot!, { subtree: true, childList: true, attributes: true });
       const speaker = outputs.find((device) => device.label === 'Fake Audio Output 2')!;
       el.outputDeviceId = speaker.deviceId;
-      await waitUntil(() => sinkId(context) === speaker.deviceId, 'the same context plays on the chosen speaker');
+      await waitUntil(() => sinkId(context) === speaker.deviceId && context.state === 'running', 'the same context plays on the chosen speaker');
       el.outputDeviceId = '';
-      await waitUntil(() => sinkId(context) === '', 'and back on the default one');
+      await waitUntil(() => sinkId(context) === '' && context.state === 'running', 'and back on the default one');
+      await el.updateComplete;
+      observer.disconnect();
+      expect(states.filter((state) => state === 'suspended').length, 'Chromium suspends the context for each sink change').to.equal(2);
+      expect(resumeShown.filter(Boolean), 'no paused state shown').to.deep.equal([]);
     } else {
       // Firefox 153 and WebKitGTK 2.50 have no AudioContext.setSinkId: the context stays on the default output.
       el.outputDeviceId = outputs.at(-1)?.deviceId || 'a-speaker';
