@@ -10,6 +10,7 @@ import { DEFAULT_PLAYBACK_CAPACITY_SECONDS } from '../../src/audio/audio-engine.
 import { MAX_FRAME_SIZE } from '../../src/protocol/agent-events.js';
 import type { SessionStatus } from '../../src/session/session-types.js';
 import { MAX_ENTRY_TEXT_LENGTH, MAX_TRANSCRIPT_ENTRIES } from '../../src/session/transcript-log.js';
+import { FRAME_SLICE_MS } from '../../src/transport/socket-transport.js';
 import {
   ENGINE,
   expectAllReleased,
@@ -33,19 +34,30 @@ const STATUSES: readonly SessionStatus[] = ['disconnected', 'connecting', 'conne
 const SEED = 1;
 const LAST_WORDS = 'still alive after the fuzz';
 /**
- * A page whose main thread is held this long has stopped responding: the issue's budget. This test
- * cannot hold a page to it: on this shared two-core machine, with two browsers running at once, a
- * page stalls up to about 470 ms by itself. It allows 1 s, which catches the worst of a page that
- * handles a flood in one go (0.5 to 2.5 s here); that the widget's work is handed on in 10 ms slices,
- * with the page's turns between them, is proven exactly in socket-transport.test.ts.
+ * A page whose main thread is held this long has stopped responding: the issue's budget for a task.
+ * Wall-clock gaps in the page cannot be held to it on a shared two-core machine: with two browsers at
+ * once, a page stalls up to about 470 ms by itself, whatever runs in it (CI once saw 974 ms in WebKit
+ * running alone). So the widget's own work is measured apart, the way a benchmark measures: the frames
+ * (all large ones, a tenth of the rest) are handed to the call's socket once more, as if they had just
+ * arrived, and timed through their handling and the render they cause; a pause of the machine's lands
+ * on one try, not on all, so the least of a few tries is a frame's work. The transport hands frames on
+ * in FRAME_SLICE_MS slices (exactly, in socket-transport.test.ts; here, the page's turns between them
+ * while a replay drains), so no task of the widget's is longer than a slice and one frame's work.
  */
 const RESPONSIVE_MS = 200;
-const RESPONSIVE_BOUND_MS = 5 * RESPONSIVE_MS;
+/** The most one frame's work may take: a slice may run over by one frame. */
+const FRAME_WORK_BUDGET_MS = RESPONSIVE_MS - FRAME_SLICE_MS;
+/** Frames whose first try takes over this much are tried again, up to TRIES times in all. */
+const RETRY_OVER_MS = FRAME_WORK_BUDGET_MS / 8;
+const TRIES = 5;
+/** The page as a whole, whatever the machine: it never goes this long without a turn. */
+const PAGE_TURN_BOUND_MS = 10 * RESPONSIVE_MS;
 
 interface FuzzRecord {
   seed: number;
   done: boolean;
   frames: number;
+  sent: number;
   bytes: number;
   oversize: number;
   floodFrames: number;
@@ -112,13 +124,59 @@ function longTasks(): { stop(): number[] } | undefined {
   };
 }
 
+/**
+ * What each socket received after `session.created`, as it came, from the socket's construction on:
+ * `take()` ends the record (frames the test replays are not recorded again) and returns it.
+ */
+const recorded = new WeakMap<WebSocket, { take(): (string | ArrayBuffer)[] }>();
+const SpiedWebSocket = window.WebSocket;
+window.WebSocket = class extends SpiedWebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols);
+    const frames: (string | ArrayBuffer)[] = [];
+    let created = false;
+    const record = ({ data }: MessageEvent) => {
+      if (created) frames.push(data);
+      else created = typeof data === 'string' && data.includes('"session.created"');
+    };
+    this.addEventListener('message', record);
+    recorded.set(this, {
+      take: () => {
+        this.removeEventListener('message', record);
+        return frames;
+      },
+    });
+  }
+};
+
+/** The page's turns: `next()` resolves in a task of its own, after the tasks already queued (a slice among them). */
+function pageTurns(): { next(): Promise<void>; close(): void } {
+  const channel = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return {
+    next: () =>
+      new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        channel.port2.postMessage(null);
+      }),
+    close: () => channel.port1.close(),
+  };
+}
+
+/** `frame`, handed to the call's socket as if it had just arrived. */
+function arrive(socket: WebSocket, frame: string | ArrayBuffer): void {
+  socket.dispatchEvent(new MessageEvent('message', { data: frame }));
+}
+
 afterEach(async () => {
   for (const el of document.querySelectorAll<VoiceAgentElement>('voice-agent')) await el.stop();
   await expectAllReleased(spies);
 });
 
 describe('hostile frames from the agent server', () => {
-  it(`a live call survives over 11,000 generated frames (seed ${SEED}) within its caps, responsive, and ends cleanly`, async () => {
+  it(`a live call survives over 11,000 generated frames (seed ${SEED}) within its caps, responsive, and ends cleanly`, async function () {
+    this.timeout(90_000); // the fuzz, then its frames twice more
     const uncaught = watchUncaught();
     const scenario = fault('fuzz', `&seed=${SEED}`);
     const el = await fixture<VoiceAgentElement>(html`<voice-agent layout="inline" agent-id="a1" mode="webcall" token-endpoint=${scenario.endpoint}></voice-agent>`);
@@ -128,6 +186,7 @@ describe('hostile frames from the agent server', () => {
     expect(el.status).to.equal('connected');
 
     // The call is live: the player exists, and the fuzz starts with the first microphone frame.
+    const socket = spies.sockets.at(-1)!;
     const player = spies.workletNodes.filter((n) => n.name === 'voice-agent-playback').at(-1)!.node;
     const context = spies.contexts.at(-1)!;
     let droppedSamples = 0;
@@ -138,12 +197,14 @@ describe('hostile frames from the agent server', () => {
     const long = longTasks();
     const started = performance.now();
     await lastWords;
+    const fuzzFrames = recorded.get(socket)!.take();
     const seconds = (performance.now() - started) / 1000;
     const worstGap = beat.stop();
     const longDurations = long?.stop();
 
     const fuzz = (await scenario.record()).fuzz!;
     expect(fuzz.done, 'the server sent every frame').to.equal(true);
+    expect(fuzzFrames.length, 'the page received every frame').to.equal(fuzz.sent);
     console.log(
       `fuzz seed ${fuzz.seed} (${ENGINE}): ${fuzz.frames} frames, ${(fuzz.bytes / 1e6).toFixed(1)} MB, sent in ${fuzz.ms} ms, ` +
         `through the page in ${seconds.toFixed(1)} s; longest timer gap ${worstGap.toFixed(0)} ms; long tasks ${JSON.stringify(longDurations?.map(Math.round) ?? 'n/a')}`,
@@ -167,10 +228,10 @@ describe('hostile frames from the agent server', () => {
     expect(el.status).to.equal('connected');
     expect(events.filter((e) => e.type === 'va-disconnect')).to.deep.equal([]);
 
-    // Responsive all along: no timer held back, and (where the browser reports them) no long task.
-    expect(worstGap, 'the longest the page went without running a timer (ms)').to.be.below(RESPONSIVE_BOUND_MS);
+    // The page as a whole went on getting turns (the widget's own work is measured below).
+    expect(worstGap, 'the longest the page went without running a timer (ms)').to.be.below(PAGE_TURN_BOUND_MS);
     expect(longDurations !== undefined, 'the longtask entry type exists in Chromium only').to.equal(ENGINE === 'chromium');
-    if (longDurations) expect(Math.max(0, ...longDurations), 'the longest task (ms)').to.be.below(RESPONSIVE_BOUND_MS);
+    if (longDurations) expect(Math.max(0, ...longDurations), 'the longest task (ms)').to.be.below(PAGE_TURN_BOUND_MS);
 
     // Errors: every one non-fatal; the server's own error frames each reported; unreadable frames
     // (the oversize one first) reported at most once a second.
@@ -208,6 +269,53 @@ describe('hostile frames from the agent server', () => {
     // At most a few seconds can play while the burst comes in, on the slowest engine.
     const bound = burstSeconds - DEFAULT_PLAYBACK_CAPACITY_SECONDS - 3;
     await waitUntil(() => droppedSamples / context.sampleRate >= bound, `at least ${bound} s of the burst dropped (dropped ${droppedSamples / context.sampleRate} s)`);
+
+    // The widget's own work, frame by frame: a frame handed to the socket again, in a turn of its own,
+    // is timed until the page's next turn and the render after it: through the transport (at once, or
+    // in the slice it waited for, which runs before that turn: posted messages keep their order), the
+    // protocol, the session and the element. An upper bound: it takes in whatever else the browser does
+    // between the two turns (WebKit lays the page out there). Every frame of 10 KB or more is measured,
+    // and every tenth of the rest (some tens of each kind); the least of a few tries is the work.
+    const turns = pageTurns();
+    const measured = fuzzFrames.filter((frame, index) => index % 10 === 0 || (typeof frame === 'string' ? frame.length : frame.byteLength) >= 10_000);
+    const work: number[] = [];
+    for (const frame of measured) {
+      let least = Infinity;
+      for (let tries = 0; tries < TRIES && (tries === 0 || least > RETRY_OVER_MS); tries++) {
+        await turns.next();
+        const start = performance.now();
+        arrive(socket, frame);
+        await turns.next();
+        await el.updateComplete;
+        least = Math.min(least, performance.now() - start);
+      }
+      work.push(least);
+    }
+    const worst = work.indexOf(Math.max(...work));
+    const sorted = [...work].sort((a, b) => a - b);
+    console.log(
+      `fuzz work (${ENGINE}): ${work.length} frames measured; per frame median ${sorted[sorted.length >> 1]!.toFixed(2)} ms, ` +
+        `p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(1)} ms, most ${work[worst]!.toFixed(1)} ms (${String(measured[worst]).slice(0, 60)})`,
+    );
+    expect(work[worst], `the most one frame's work takes (ms): ${String(measured[worst]).slice(0, 200)}`).to.be.below(FRAME_WORK_BUDGET_MS);
+
+    // All of them again, arriving in one task: the transport hands them on in slices, and the page gets
+    // its turns between them before the last one is through.
+    const replayed = `replayed in one task (${ENGINE})`;
+    let through = false;
+    void nextEvent<CustomEvent>(el, 'va-transcript', (e) => e.detail.text === replayed).then(() => (through = true));
+    for (const frame of fuzzFrames) arrive(socket, frame);
+    arrive(socket, JSON.stringify({ type: 'transcript', role: 'user', text: replayed }));
+    const replayStart = performance.now();
+    let turnsBetween = 0;
+    for (; !through; turnsBetween++) await turns.next();
+    turns.close();
+    console.log(`fuzz replay in one task (${ENGINE}): through in ${(performance.now() - replayStart).toFixed(0)} ms, with ${turnsBetween} turns of the page's`);
+    // Handing on 11,000 frames takes the widget far more than 10 slices in every engine (the log shows how
+    // long); in one go, the page would have had a single turn, after the last.
+    expect(turnsBetween, 'turns the page had while the replay was handed on').to.be.at.least(10);
+    expect(el.transcript.at(-1)).to.deep.equal({ role: 'user', text: replayed, final: true });
+    expect(uncaught).to.deep.equal([]);
 
     // And the call still works: typed text goes out and shows, and the call ends cleanly.
     expect(el.sendText('hello after all that')).to.equal(true);

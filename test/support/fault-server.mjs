@@ -134,6 +134,8 @@ const SCENARIOS = {
       /** `error` frames sent that the client reports as non-fatal `server-error`s, and as `tools-rejected`. */
       serverErrors: 0,
       toolsRejected: 0,
+      /** Frames that went out, the last words among them. */
+      sent: 0,
       floodFrames: 0,
       burstSamples: 0,
       batches: 0,
@@ -150,6 +152,7 @@ const SCENARIOS = {
       if (effect === 'server-error') fuzz.serverErrors++;
       if (effect === 'tools-rejected') fuzz.toolsRejected++;
       ws.send(data, { binary: typeof data !== 'string' });
+      fuzz.sent++;
     };
     // Specials at seeded places among the ordinary frames.
     const at = new Map();
