@@ -463,8 +463,10 @@ describe('AudioEngine device switching (real graph, tone microphones)', () => {
       asked.push(id ?? '');
       const frequency = tones[id ?? ''];
       if (frequency === undefined) throw new DOMException('no such device', 'OverconstrainedError');
-      // One context makes every tone (a stream per device), as one sound card would.
+      // One context makes every tone (a stream per device), as one sound card would; a suspended one would
+      // make silence.
       const context = (contexts[0] ??= new AudioContext());
+      if (context.state !== 'running') await context.resume();
       const destination = new MediaStreamAudioDestinationNode(context, { channelCount: 2 });
       const oscillator = new OscillatorNode(context, { frequency });
       oscillator.connect(new GainNode(context, { gain: 0.5 })).connect(destination);
@@ -477,7 +479,7 @@ describe('AudioEngine device switching (real graph, tone microphones)', () => {
   /**
    * Which tone the captured frames carry, read in 10-frame runs until `expected` is clearly the one
    * (amplitude 0.1 or more, the other tones under a quarter of it; the tones are at 0.5), for up to
-   * 200 frames; the last run's tone if it never is. A new stream can take a while to flow, and
+   * 500 frames; the last run's tone if it never is (and its levels, in the browser's log). A new stream can take a while to flow, and
    * WebKit's stream path still delivers 200–400 ms of the previous stream's audio after a switch.
    */
   async function dominantTone(engine: AudioEngine, frequencies: number[], expected: number): Promise<number> {
@@ -497,6 +499,9 @@ describe('AudioEngine device switching (real graph, tone microphones)', () => {
       const loudest = Math.max(...levels);
       const clear = loudest >= 0.1 && levels.every((l) => l === loudest || l < loudest / 4);
       tone = clear ? frequencies[levels.indexOf(loudest)]! : NaN;
+      if (run === 49 && tone !== expected) {
+        console.log(`no clear ${expected} Hz: levels ${levels.map((l) => l.toFixed(3))} at ${frequencies}; engine context ${engine.context.state}`);
+      }
     }
     return tone;
   }
