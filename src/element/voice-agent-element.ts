@@ -586,7 +586,9 @@ export class VoiceAgentElement extends LitElement {
     return format(s[key], values);
   }
 
-  private _handleLauncherClick(): void {
+  private _handleLauncherClick(event: MouseEvent): void {
+    // The second click of a double click: the first one opened the panel (and started a call) already.
+    if (event.detail > 1) return;
     if (this.open) {
       this.hide();
       return;

@@ -256,7 +256,7 @@ function click(el: VoiceAgentElement, detail = 1): void {
   part(el, 'call-button')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true, detail }));
 }
 
-describe('clicks in quick succession on the call button', () => {
+describe('clicks in quick succession on the call button and the launcher', () => {
   for (const [count, name] of [
     [2, 'double'],
     [3, 'triple'],
@@ -282,6 +282,28 @@ describe('clicks in quick succession on the call button', () => {
       expect((await agentSession(sessionId))!.closeReason).to.equal(undefined);
     });
   }
+
+  it(`a double click on the floating launcher opens the panel once and keeps it open${MODE === 'webcall' ? ', with one call' : ''}`, async () => {
+    const agentId = 'churn-launcher-double-click';
+    const el = await fixture<VoiceAgentElement>(
+      html`<voice-agent mode=${MODE} agent-id=${agentId} token-endpoint=${`/api/voice-token?probe=${agentId}`} variables=${QUIET}></voice-agent>`,
+    );
+    const events = recordEvents(el);
+    const connected = MODE === 'webcall' ? nextEvent(el, 'va-connect') : undefined;
+    for (let detail = 1; detail <= 2; detail++) {
+      part(el, 'launcher')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true, detail }));
+      await el.updateComplete;
+    }
+    await connected;
+    expect(el.open, 'the panel stays open').to.equal(true);
+    expect(events.filter((e) => e.type === 'va-open' || e.type === 'va-close').map((e) => e.type)).to.deep.equal(['va-open']);
+    if (MODE === 'webcall') {
+      expect(el.status).to.equal('connected');
+      expect(await sessionsOf(agentId)).to.deep.equal({ count: 1, open: 1, maxOpen: 1, closeReasons: {} });
+    } else {
+      expect(el.status, 'a chat starts with the first message, not the launcher').to.equal('disconnected');
+    }
+  });
 
   it('separate single clicks in one task: the second cancels the call the first started, the third finds it ending; nothing reaches the agent', async () => {
     const el = await widget('churn-single-clicks');
