@@ -1,7 +1,8 @@
 /**
  * The default bundle stays small: Lit and the whole UI within the 24 KB gzip budget, with the call
  * engine, the translations and the worklets (files beside it) kept out of it. What a voice call
- * * downloads in all (the worklet files aside) stays within 30 KB. The single-file builds hold the same code and both worklets.
+ * downloads in all (the worklet files aside) stays within 30 KB. The single-file builds hold the same
+ * code and both worklets.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
