@@ -6,6 +6,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
 import { DEFAULT_STRINGS } from '../../src/element/strings.js';
+import { TranscriptScroller } from '../../src/element/ui/transcript.js';
 import { ENGINE, expectAllReleased, frames, installSpies, loadBundle, nextEvent, part, parts, recordEvents, type VoiceAgentElement, waitUntil } from '../support/harness.js';
 
 const spies = installSpies();
@@ -338,6 +339,29 @@ describe('transcript', () => {
     await el.updateComplete;
     expect(list.scrollTop + list.clientHeight).to.be.closeTo(list.scrollHeight, 2);
     expect(part(el, 'jump-button') === null).to.equal(true);
+  });
+
+  it('keeps following when the list grows between its own scroll and the scroll event after it', async () => {
+    const root = document.createElement('div');
+    document.body.append(root);
+    root.innerHTML = `<ol class="transcript" style="max-height: 100px; overflow-y: auto; margin: 0">${'<li style="height: 40px">turn</li>'.repeat(10)}</ol>`;
+    const list = root.querySelector('ol')!;
+    const host = { addController() {}, removeController() {}, requestUpdate() {}, updateComplete: Promise.resolve(true), renderRoot: root };
+    const scroller = new TranscriptScroller(host);
+    list.addEventListener('scroll', scroller.onScroll);
+    try {
+      const ownScroll = nextEvent(list, 'scroll');
+      scroller.hostUpdated(); // it scrolls to the bottom in the next frame; the list grows just after, in that frame
+      requestAnimationFrame(() => list.insertAdjacentHTML('beforeend', '<li style="height: 80px">more</li>'));
+      await ownScroll; // the event comes a frame later, when the list is already 80 px taller
+      expect(list.scrollHeight - list.scrollTop - list.clientHeight, 'the growth, below the view').to.be.closeTo(80, 1);
+      scroller.hostUpdated();
+      await frames(1);
+      expect(list.scrollHeight - list.scrollTop - list.clientHeight, 'followed to the bottom').to.be.closeTo(0, 1);
+      expect(scroller.unseen).to.equal(false);
+    } finally {
+      root.remove();
+    }
   });
 
   it('can be hidden for voice-only widgets, or shown from the start', async () => {

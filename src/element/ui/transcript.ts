@@ -18,6 +18,8 @@ export class TranscriptScroller implements ReactiveController {
   private _pinned = true;
   private _lastHeight = 0;
   private _frame = 0;
+  /** Where the scroller last put the list (its `scrollTop`): the scroll event that follows is its own. */
+  private _placedAt = -1;
 
   constructor(
     private readonly _host: ReactiveControllerHost & { readonly renderRoot: HTMLElement | DocumentFragment },
@@ -40,18 +42,24 @@ export class TranscriptScroller implements ReactiveController {
     if (!list) return;
     const grew = list.scrollHeight !== this._lastHeight;
     this._lastHeight = list.scrollHeight;
-    if (this._pinned) list.scrollTop = list.scrollHeight;
+    if (this._pinned) this._toBottom(list);
     else if (grew && !this.unseen) {
       this.unseen = true;
       this._host.requestUpdate();
     }
   };
 
-  /** The reader scrolled: follow the latest again once they are back at the bottom. */
+  /**
+   * The reader scrolled: follow the latest again once they are back at the bottom. A scroll event
+   * comes a frame after its scroll: by then the list may have grown under a scroll of the scroller's
+   * own, which leaves the reader where it put them, not scrolled up.
+   */
   readonly onScroll = (): void => {
     const list = this._list;
     if (!list) return;
-    const pinned = list.scrollHeight - list.scrollTop - list.clientHeight <= PINNED_SLACK;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight <= PINNED_SLACK;
+    const movedUp = list.scrollTop < this._placedAt - 1;
+    const pinned = atBottom || (this._pinned && !movedUp);
     if (pinned === this._pinned) return;
     this._pinned = pinned;
     if (pinned && this.unseen) {
@@ -64,9 +72,14 @@ export class TranscriptScroller implements ReactiveController {
     this._pinned = true;
     this.unseen = false;
     const list = this._list;
-    if (list) list.scrollTop = list.scrollHeight;
+    if (list) this._toBottom(list);
     this._host.requestUpdate();
   };
+
+  private _toBottom(list: HTMLElement): void {
+    list.scrollTop = list.scrollHeight;
+    this._placedAt = list.scrollTop;
+  }
 
   private get _list(): HTMLElement | null {
     return this._host.renderRoot.querySelector<HTMLElement>('.transcript');
