@@ -55,6 +55,8 @@ export class VoiceSession {
   private _starting?: Promise<void>;
   private _ending?: Promise<void>;
   private _connected = false;
+  /** The connection dropped after the agent's session began, while the audio graph was still starting: restored once it has. */
+  private _lostWhileStarting?: VoiceAgentError;
   private _connectedAt = 0;
   private _serverEndReason?: string;
   private readonly _transcript = new TranscriptLog();
@@ -167,6 +169,7 @@ export class VoiceSession {
     this._captions = [];
     this._audioQueued = false;
     this._serverEndReason = undefined;
+    this._lostWhileStarting = undefined;
     this._reportedSlow = false;
     this._uplink = new MicUplink(
       { maxBufferedBytes: config.maxBufferedBytes ?? MAX_BUFFERED_BYTES, maxQueuedFrames: MAX_QUEUED_FRAMES, onSlow: this._handleSlowUplink },
@@ -222,6 +225,9 @@ export class VoiceSession {
       this._connectedAt = performance.now();
       this._setStatus('connected');
       this._emit({ type: 'connect', info });
+      const lost = this._lostWhileStarting;
+      this._lostWhileStarting = undefined;
+      if (lost && !this._ending && this._reconnect) void this._restore(this._reconnect, lost);
     } catch (error) {
       // An abort means stop() or a failure elsewhere is already ending the session.
       if (signal.aborted || isAbortError(error)) return;
@@ -539,10 +545,17 @@ export class VoiceSession {
   private readonly _handleClose = (close: SocketClose): void => {
     const stage = this._pendingStart ? 'starting' : 'live';
     const { reason, error } = closeOutcome(close, stage, this._serverEndReason);
-    // Only a connection lost during the call is restored: a normal close, the server's 4000 and its
-    // `session.closed` are answers, and a failure to start is the start's (or the try's) to handle.
-    if (stage === 'live' && this._connected && !this._ending && error?.code === 'connection-lost' && this._reconnect) {
-      void this._restore(this._reconnect, error);
+    // Only a connection lost once the agent's session began is restored: a normal close, the server's
+    // 4000 and its `session.closed` are answers, and a failure to start is the start's (or the try's)
+    // to handle. Lost while the audio graph still starts (its worklets may be a slow download away),
+    // the call begins all the same, and is restored from there.
+    if (stage === 'live' && !this._ending && error?.code === 'connection-lost' && this._reconnect) {
+      if (this._connected) {
+        void this._restore(this._reconnect, error);
+      } else {
+        this._lostWhileStarting = error;
+        this._dropSocket();
+      }
       return;
     }
     this._finish(reason, error);

@@ -201,6 +201,27 @@ describe('reconnects end to end', () => {
     expect(of('va-error').map((e) => [e.code, e.message])).to.deep.equal([['connection-lost', 'The connection to the agent was lost (code 1006).']]);
   });
 
+  it('a drop while the audio still starts (its worklets a slow download away): the call begins, then comes back', async () => {
+    const agentId = await agentWith([{ type: 'drop', afterMs: 50 }]);
+    const { el, of, sessions, sockets } = await call(agentId, 'webcall');
+    // The worklets take 3 s to arrive: the agent's session begins, and drops, long before the audio can start.
+    el.workletBaseUrl = '/slow-worklets/3000/';
+    const reconnected = nextEvent<CustomEvent>(el, 'va-reconnected');
+    const failed = nextEvent<CustomEvent>(el, 'va-error');
+    await el.start();
+    const outcome = await Promise.race([reconnected, failed]);
+    expect(outcome.type === 'va-error' ? outcome.detail : outcome.type).to.equal('va-reconnected');
+    const { detail } = outcome;
+    expect(of('va-error')).to.deep.equal([]);
+    expect(of('va-status-change').map((d) => d.status)).to.deep.equal(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(of('va-reconnecting')).to.deep.equal([{ attempt: 1 }]);
+    expect(sockets()).to.have.length(2);
+    const [first, second] = await sessions();
+    expect(first!.audioSentMs + first!.appendFrames, 'the first session dropped before any audio flowed').to.equal(0);
+    expect(second!.sessionId).to.equal(detail.sessionId);
+    await waitUntil(async () => ((await sessions())[1]?.appendFrames ?? 0) > 10, 'microphone audio reaches the new session', { timeout: 5000 });
+  });
+
   it('waits while the browser is offline, says so, and comes back once it is online', async () => {
     const agentId = await agentWith([{ type: 'drop', afterMs: 100 }]);
     const { el, of, sockets } = await call(agentId, 'chat');

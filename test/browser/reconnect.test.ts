@@ -207,6 +207,48 @@ describe('VoiceSession reconnects', () => {
     expect(ctx.events.at(-1)).to.deep.equal({ type: 'disconnect', reason: 'client_requested' });
   });
 
+  it('restores a call whose connection dropped after the session began but before its audio had started', async () => {
+    const ctx = setup();
+    let audioReady!: () => void;
+    ctx.audio.startGate = new Promise<void>((resolve) => (audioReady = resolve));
+    const started = ctx.session.start();
+    await until(() => ctx.deps.sockets.length === 1, 'a socket opens');
+    ctx.socket().serverSend(created(1));
+    await until(() => ctx.audio.log.includes('start:24000'), 'the audio graph starts');
+    ctx.socket().serverClose(1006);
+    expect(ctx.session.snapshot.status, 'still starting').to.equal('connecting');
+    expect(ctx.openSockets(), 'the lost socket is let go').to.equal(0);
+    audioReady();
+    await started;
+    expect(ctx.statuses().slice(0, 3)).to.deep.equal(['connecting', 'connected', 'reconnecting']);
+    await until(() => ctx.deps.sockets.length === 2, 'a second socket opens');
+    expect(ctx.socket().url).to.equal('wss://agent.test/connect?token=wct_2');
+    ctx.socket().serverSend(created(2));
+    await until(() => ctx.session.snapshot.status === 'connected', 'connected again');
+    expect(ctx.statuses()).to.deep.equal(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(ctx.events.filter((e) => e.type === 'connect' || e.type === 'reconnected').map((e) => e.type)).to.deep.equal(['connect', 'reconnected']);
+    expect(ctx.errors()).to.deep.equal([]);
+    ctx.audio.capture(new Int16Array(480));
+    expect(ctx.socket().sentOfType('input_audio_buffer.append'), 'the microphone streams on the new socket').to.have.length(1);
+    await ctx.session.stop();
+  });
+
+  it('ends a call whose agent closed it normally while its audio was starting, without a try', async () => {
+    const ctx = setup();
+    let audioReady!: () => void;
+    ctx.audio.startGate = new Promise<void>((resolve) => (audioReady = resolve));
+    const started = ctx.session.start();
+    await until(() => ctx.deps.sockets.length === 1, 'a socket opens');
+    ctx.socket().serverSend(created(1));
+    await until(() => ctx.audio.log.includes('start:24000'), 'the audio graph starts');
+    ctx.socket().serverClose(1000);
+    audioReady();
+    await started;
+    await until(() => ctx.session.snapshot.status === 'disconnected', 'the call ends');
+    expect(ctx.deps.sockets, 'no second socket').to.have.length(1);
+    expect(ctx.attempts()).to.deep.equal([]);
+  });
+
   it('sends no microphone audio while reconnecting, and sends text only once connected again', async () => {
     const ctx = setup({ reconnect: { tries: 1, minDelayMs: 60_000, maxDelayMs: 60_000 } });
     await connect(ctx);

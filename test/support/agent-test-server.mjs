@@ -115,6 +115,18 @@ export async function agentTestRoutes(ctx, next) {
     await rateAgent.tokenHandler(ctx.req, ctx.res);
     return;
   }
+  if (path.startsWith('/slow-worklets/')) {
+    // /slow-worklets/<ms>/<name>.js: the built worklet, after a wait (a slow network's download).
+    const match = /^\/slow-worklets\/(\d{1,5})\/([\w-]+\.js)$/.exec(path);
+    if (!match) {
+      ctx.status = 404;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Number(match[1])));
+    ctx.type = 'text/javascript';
+    ctx.body = await readFile(`${root}dist/worklets/${match[2]}`, 'utf8').catch(() => ((ctx.status = 404), ''));
+    return;
+  }
   if (path.startsWith('/csp/')) return cspRoute(ctx);
   if (path.startsWith('/apps/')) return appsRoute(ctx);
   if (path.startsWith('/embed/')) return embedRoute(ctx);

@@ -68,8 +68,11 @@ export class FakeAudio implements SessionAudio {
     this.log.push('mic');
     if (this.micError) throw this.micError;
   }
+  /** What `start()` waits for before it resolves, if anything: an audio graph that takes its time. */
+  startGate?: Promise<void>;
   async start(sampleRate: number): Promise<void> {
     this.log.push(`start:${sampleRate}`);
+    await this.startGate;
   }
   onFrame(listener: (pcm: Int16Array) => void): () => void {
     this.frameListener = listener;
