@@ -175,6 +175,17 @@ describe('microphone uplink under backpressure', () => {
   });
 });
 
+/** Starts a call up to the agent's session beginning, its audio graph starting until `audioReady()`. */
+async function startWithAudioPending(ctx: ReturnType<typeof setup>) {
+  let audioReady!: () => void;
+  ctx.audio.startGate = new Promise<void>((resolve) => (audioReady = resolve));
+  const started = ctx.session.start();
+  await until(() => ctx.deps.sockets.length === 1, 'a socket opens');
+  ctx.socket().serverSend(created(1));
+  await until(() => ctx.audio.log.includes('start:24000'), 'the audio graph starts');
+  return { started, audioReady };
+}
+
 describe('VoiceSession reconnects', () => {
   it('restores a dropped call with a fresh token, the microphone open, one socket at a time, and a mark in the transcript', async () => {
     const ctx = setup();
@@ -209,12 +220,7 @@ describe('VoiceSession reconnects', () => {
 
   it('restores a call whose connection dropped after the session began but before its audio had started', async () => {
     const ctx = setup();
-    let audioReady!: () => void;
-    ctx.audio.startGate = new Promise<void>((resolve) => (audioReady = resolve));
-    const started = ctx.session.start();
-    await until(() => ctx.deps.sockets.length === 1, 'a socket opens');
-    ctx.socket().serverSend(created(1));
-    await until(() => ctx.audio.log.includes('start:24000'), 'the audio graph starts');
+    const { started, audioReady } = await startWithAudioPending(ctx);
     ctx.socket().serverClose(1006);
     expect(ctx.session.snapshot.status, 'still starting').to.equal('connecting');
     expect(ctx.openSockets(), 'the lost socket is let go').to.equal(0);
@@ -235,12 +241,7 @@ describe('VoiceSession reconnects', () => {
 
   it('ends a call whose agent closed it normally while its audio was starting, without a try', async () => {
     const ctx = setup();
-    let audioReady!: () => void;
-    ctx.audio.startGate = new Promise<void>((resolve) => (audioReady = resolve));
-    const started = ctx.session.start();
-    await until(() => ctx.deps.sockets.length === 1, 'a socket opens');
-    ctx.socket().serverSend(created(1));
-    await until(() => ctx.audio.log.includes('start:24000'), 'the audio graph starts');
+    const { started, audioReady } = await startWithAudioPending(ctx);
     ctx.socket().serverClose(1000);
     audioReady();
     await started;
