@@ -179,7 +179,10 @@ describe('Jitter buffer and player (real worklets)', () => {
     target.enqueue(chunks(2000, 2000)[0]);
     target.mark(() => (dropped = true));
     await waitUntil(() => reached.length === 1, 'the first mark is reached');
-    expect(reached[0] / rate, 'reached after its 200 ms were heard').to.be.at.least(0.2 - (2 * QUANTUM) / rate);
+    // The tap is read through a message to its own worklet, and on a busy machine its count can trail the
+    // player's by a few quanta (Firefox in CI: 188.7 ms). A mark called when queued, not when heard,
+    // would find next to nothing heard.
+    expect(reached[0] / rate, 'reached after its 200 ms were heard').to.be.at.least(0.2 - (10 * QUANTUM) / rate);
     target.interrupt();
     await waitUntil(() => target.playbackStats.lastClearFrame >= 0, 'the clear is confirmed');
     const after = await new Promise<boolean>((resolve) => target.mark(() => resolve(true)));
