@@ -18,6 +18,7 @@ import {
   installSpies,
   loadBundle,
   nextEvent,
+  pageTurn,
   part,
   parts,
   recordEvents,
@@ -149,21 +150,6 @@ window.WebSocket = class extends SpiedWebSocket {
   }
 };
 
-/** The page's turns: `next()` resolves in a task of its own, after the tasks already queued (a slice among them). */
-function pageTurns(): { next(): Promise<void>; close(): void } {
-  const channel = new MessageChannel();
-  const waiting: (() => void)[] = [];
-  channel.port1.onmessage = () => waiting.shift()?.();
-  return {
-    next: () =>
-      new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        channel.port2.postMessage(null);
-      }),
-    close: () => channel.port1.close(),
-  };
-}
-
 /** `frame`, handed to the call's socket as if it had just arrived. */
 function arrive(socket: WebSocket, frame: string | ArrayBuffer): void {
   socket.dispatchEvent(new MessageEvent('message', { data: frame }));
@@ -276,16 +262,15 @@ describe('hostile frames from the agent server', () => {
     // protocol, the session and the element. An upper bound: it takes in whatever else the browser does
     // between the two turns (WebKit lays the page out there). Every frame of 10 KB or more is measured,
     // and every tenth of the rest (some tens of each kind); the least of a few tries is the work.
-    const turns = pageTurns();
     const measured = fuzzFrames.filter((frame, index) => index % 10 === 0 || (typeof frame === 'string' ? frame.length : frame.byteLength) >= 10_000);
     const work: number[] = [];
     for (const frame of measured) {
       let least = Infinity;
       for (let tries = 0; tries < TRIES && (tries === 0 || least > RETRY_OVER_MS); tries++) {
-        await turns.next();
+        await pageTurn();
         const start = performance.now();
         arrive(socket, frame);
-        await turns.next();
+        await pageTurn();
         await el.updateComplete;
         least = Math.min(least, performance.now() - start);
       }
@@ -308,8 +293,7 @@ describe('hostile frames from the agent server', () => {
     arrive(socket, JSON.stringify({ type: 'transcript', role: 'user', text: replayed }));
     const replayStart = performance.now();
     let turnsBetween = 0;
-    for (; !through; turnsBetween++) await turns.next();
-    turns.close();
+    for (; !through; turnsBetween++) await pageTurn();
     console.log(`fuzz replay in one task (${ENGINE}): through in ${(performance.now() - replayStart).toFixed(0)} ms, with ${turnsBetween} turns of the page's`);
     // Handing on 11,000 frames takes the widget far more than 10 slices in every engine (the log shows how
     // long); in one go, the page would have had a single turn, after the last.

@@ -4,7 +4,7 @@ import { VoiceAgentError } from '../../src/errors.js';
 import type { SocketClose } from '../../src/transport/close-codes.js';
 import { FRAME_SLICE_MS, SocketTransport, type SocketOpenOptions } from '../../src/transport/socket-transport.js';
 import { fakeWebSocketClass } from '../support/fake-web-socket.js';
-import { waitUntil } from '../support/harness.js';
+import { pageTurn, waitUntil } from '../support/harness.js';
 
 const SERVER_URL = 'wss://agent.test/connect?token=wct_1';
 
@@ -33,6 +33,17 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 /** Lets callbacks queued as microtasks (late listeners, early frames) run. */
 const microtasks = () => Promise.resolve();
+
+/** What a listener that takes 1 ms a frame heard: 100 frames at once would hold the page for 100 ms. */
+function slowListener(transport: SocketTransport): unknown[] {
+  const heard: unknown[] = [];
+  transport.onFrame((frame) => {
+    heard.push(frame);
+    const until = performance.now() + 1;
+    while (performance.now() < until);
+  });
+  return heard;
+}
 
 describe('SocketTransport', () => {
   it('opens the URL with its protocols, reads frames as ArrayBuffers, and resolves only once open', async () => {
@@ -116,13 +127,7 @@ describe('SocketTransport', () => {
 
   it('hands a flood on a slice at a time, in order, with the page getting its turns between the slices', async () => {
     const { transport, socket } = await opened();
-    const heard: unknown[] = [];
-    // Each frame takes the listener 1 ms: 100 of them, all at once, would hold the page for 100 ms.
-    transport.onFrame((frame) => {
-      heard.push(frame);
-      const until = performance.now() + 1;
-      while (performance.now() < until);
-    });
+    const heard = slowListener(transport);
     let heardWhenPageRan = -1;
     setTimeout(() => (heardWhenPageRan = heard.length)); // a task of the page's, due before the flood is through
     const frames = Array.from({ length: 100 }, (_, i) => `frame ${i}`);
@@ -131,20 +136,15 @@ describe('SocketTransport', () => {
     await waitUntil(() => heard.length === frames.length, 'every frame is handed on');
     expect(heard).to.deep.equal(frames);
     expect(heardWhenPageRan, 'the page ran before the flood was through').to.be.within(1, frames.length - 1);
-    // Once through, frames are handed on as they arrive again.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once through and the page has had its turn, frames are handed on as they arrive again.
+    await pageTurn();
     socket().serverSend('alone');
     expect(heard.at(-1)).to.equal('alone');
   });
 
   it('tells of the close only after the frames that came before it; sending stops at once', async () => {
     const { transport, socket } = await opened();
-    const heard: unknown[] = [];
-    transport.onFrame((frame) => {
-      heard.push(frame);
-      const until = performance.now() + 1;
-      while (performance.now() < until);
-    });
+    const heard = slowListener(transport);
     const closes: [SocketClose, number][] = [];
     transport.onClose((close) => closes.push([close, heard.length]));
     for (let i = 0; i < 50; i++) socket().serverSend(`frame ${i}`);

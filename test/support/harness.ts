@@ -138,6 +138,21 @@ export function serverCommand<T>(command: string, payload?: unknown): Promise<T>
 }
 
 /** Resolves after `count` animation frames: the page has rendered what was just changed. */
+/**
+ * The page's next turn: a task of its own (a posted message), after the posted messages before it, such
+ * as the socket transport's own turn between two slices.
+ */
+export function pageTurn(): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
 export async function frames(count = 2): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
 }
